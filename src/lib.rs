@@ -1,0 +1,37 @@
+//! # ecr-warden
+//!
+//! Keeps Amazon ECR tidy without ever deleting an image that ECS or Lambda still needs, and raises
+//! the alarm when an image that a workload needs is already gone.
+//!
+//! ## Layout
+//!
+//! The crate is a functional core with an imperative shell.
+//!
+//! Core (pure, no I/O, no clock):
+//! - [`digest`]: `sha256:` digests as 32 bytes.
+//! - [`time`]: timestamps; `now` is always an argument.
+//! - [`reference`]: image references (`repo:tag@sha256:…`, ECR hosts, other registries).
+//! - [`inventory`]: what ECR holds: repositories and images.
+//! - [`usage`]: what uses images: tasks, services, task-definition families, Lambda functions, and
+//!   the gaps of an incomplete scan.
+//! - [`policy`]: retention settings, validated.
+//! - [`revisions`]: the task-definition revision rule (newer revisions, rollback, standalone).
+//! - [`plan`]: the planner: keep or delete every image, with reasons, and the findings
+//!   (`missing`, `at_risk`). This is where the safety property lives.
+
+pub mod digest;
+pub mod inventory;
+pub mod plan;
+pub mod policy;
+pub mod reference;
+pub mod revisions;
+pub mod time;
+pub mod usage;
+
+pub use digest::Digest;
+pub use inventory::{Image, ImageStatus, Inventory, Listing, MediaType, Repository};
+pub use plan::{Plan, plan};
+pub use policy::{Policy, PolicySettings};
+pub use reference::ImageRef;
+pub use time::Timestamp;
+pub use usage::{Consumer, ContainerImage, Deployment, Family, ScanGap, Use, Usage};

@@ -1,0 +1,720 @@
+//! The plan: for every image of every managed repository, keep (with every reason) or delete (with
+//! the reason nothing keeps it), plus the findings an operator must act on.
+//!
+//! [`plan`] is a pure function of (inventory, usage, policy, now). It does no I/O and never reads
+//! the clock. The safety property lives here: an image that anything uses — directly by digest,
+//! through the tag it points to now, as the child of a kept image index, or as a referrer of a kept
+//! image — is never planned for deletion, and if any part of the usage scan is missing nothing is.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::Serialize;
+
+use crate::digest::Digest;
+use crate::inventory::{Image, ImageStatus, Inventory, Listing, Repository};
+use crate::policy::Policy;
+use crate::reference::{ImageRef, Registry};
+use crate::revisions::{RevisionRole, needed_revisions};
+use crate::time::{DAY, Timestamp};
+use crate::usage::{Consumer, ScanGap, Usage, task_definition_name};
+
+/// The outcome of planning.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Managed, completely listed repositories, by name.
+    pub repositories: Vec<RepositoryPlan>,
+    /// In-use references that cannot be pulled: the image is gone, archived or never existed.
+    pub missing: Vec<Missing>,
+    /// In-use digests that are untagged: any "expire untagged" lifecycle rule will delete them.
+    pub at_risk: Vec<AtRisk>,
+    /// Why deletions are withheld. Non-empty means the plan deletes nothing.
+    pub withheld: Vec<ScanGap>,
+    /// References that could not be parsed, and similar problems that do not block the plan.
+    pub warnings: Vec<String>,
+    /// Scan notes (fallbacks taken), passed through for the report.
+    pub notes: Vec<String>,
+    /// In-use references to registries this run does not manage (Docker Hub, other accounts).
+    pub external_references: usize,
+}
+
+/// The decisions for one repository.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RepositoryPlan {
+    pub name: String,
+    /// Kept images, newest first.
+    pub keep: Vec<Keep>,
+    /// Images to delete, in the order they must be deleted (image indexes before their children).
+    pub delete: Vec<Deletion>,
+}
+
+/// An image that stays, and every reason it stays.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keep {
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+impl Keep {
+    /// True when something uses the image (not just a retention rule keeping it).
+    pub fn in_use(&self) -> bool {
+        self.reasons.iter().any(Reason::is_use)
+    }
+}
+
+/// An image to delete.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deletion {
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    pub pushed_at: Timestamp,
+    pub last_pulled_at: Option<Timestamp>,
+    pub is_index: bool,
+    pub reason: DeleteReason,
+}
+
+/// Why an image is kept.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Something uses it.
+    InUse { consumer: Consumer, via: Via },
+    /// It is listed by an image index that is kept.
+    IndexChild { index: Digest },
+    /// It refers to (signs, describes) an image that is kept.
+    Referrer { subject: Digest },
+    /// A tag matches a keep pattern.
+    KeepTag { pattern: String, tag: String },
+    /// Among the N most recently pushed images of the repository.
+    Recent { rank: u32, keep: u32 },
+    /// Pushed within the configured number of days.
+    PushedWithin { days: u32 },
+    /// Pulled within the configured number of days.
+    PulledWithin { days: u32 },
+    /// The usage scan is incomplete, so nothing is deleted.
+    ScanIncomplete,
+}
+
+impl Reason {
+    /// True for reasons that come from usage (directly or through an index or subject).
+    pub fn is_use(&self) -> bool {
+        matches!(
+            self,
+            Reason::InUse { .. } | Reason::IndexChild { .. } | Reason::Referrer { .. }
+        )
+    }
+}
+
+/// How a use reaches an image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The consumer is pinned to the digest.
+    Digest,
+    /// The consumer names a tag that points to the image now.
+    Tag(String),
+}
+
+/// Why an image is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeleteReason {
+    /// Nothing uses it and no retention rule keeps it.
+    Unused,
+    /// It belongs to an image index that is deleted, and nothing else keeps it.
+    ChildOfDeletedIndex { index: Digest },
+    /// It refers to an image that is deleted, and nothing else keeps it.
+    ReferrerOfDeletedImage { subject: Digest },
+}
+
+/// An in-use reference that cannot be pulled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub repository: String,
+    /// The reference as the consumers hold it (canonical form).
+    pub reference: String,
+    pub problem: MissingProblem,
+    pub users: Vec<Consumer>,
+}
+
+/// What is wrong with a missing reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingProblem {
+    RepositoryNotFound,
+    DigestNotFound,
+    TagNotFound,
+    Archived,
+    Activating,
+}
+
+impl MissingProblem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            MissingProblem::RepositoryNotFound => "the repository does not exist",
+            MissingProblem::DigestNotFound => "no image with this digest exists",
+            MissingProblem::TagNotFound => "no image carries this tag",
+            MissingProblem::Archived => "the image is archived and cannot be pulled until restored",
+            MissingProblem::Activating => "the image is being restored from the archive",
+        }
+    }
+}
+
+/// An in-use digest that no tag points to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AtRisk {
+    pub repository: String,
+    pub digest: Digest,
+    pub users: Vec<Consumer>,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::InUse { consumer, via } => match via {
+                Via::Digest => write!(f, "in use by {consumer} (by digest)"),
+                Via::Tag(tag) => write!(f, "in use by {consumer} (through tag {tag})"),
+            },
+            Reason::IndexChild { index } => {
+                write!(f, "listed by kept image index {}", index.short_hex(12))
+            }
+            Reason::Referrer { subject } => {
+                write!(f, "refers to kept image {}", subject.short_hex(12))
+            }
+            Reason::KeepTag { pattern, tag } => {
+                write!(f, "tag {tag} matches keep pattern {pattern}")
+            }
+            Reason::Recent { rank, keep } => {
+                write!(f, "#{rank} of the {keep} most recently pushed")
+            }
+            Reason::PushedWithin { days } => write!(f, "pushed within {days} days"),
+            Reason::PulledWithin { days } => write!(f, "pulled within {days} days"),
+            Reason::ScanIncomplete => write!(f, "usage scan incomplete: nothing is deleted"),
+        }
+    }
+}
+
+impl fmt::Display for DeleteReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeleteReason::Unused => write!(f, "not in use and no retention rule keeps it"),
+            DeleteReason::ChildOfDeletedIndex { index } => {
+                write!(f, "belongs to deleted image index {}", index.short_hex(12))
+            }
+            DeleteReason::ReferrerOfDeletedImage { subject } => {
+                write!(f, "refers to deleted image {}", subject.short_hex(12))
+            }
+        }
+    }
+}
+
+/// Counts for reports and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub repositories: usize,
+    pub images: usize,
+    pub protected: usize,
+    pub in_use: usize,
+    pub deletions: usize,
+    pub missing: usize,
+    pub at_risk: usize,
+}
+
+impl Plan {
+    /// True when the plan deletes nothing because the usage scan is incomplete.
+    pub fn is_withheld(&self) -> bool {
+        !self.withheld.is_empty()
+    }
+
+    /// Every deletion with its repository, in order.
+    pub fn deletions(&self) -> impl Iterator<Item = (&str, &Deletion)> {
+        self.repositories
+            .iter()
+            .flat_map(|r| r.delete.iter().map(move |d| (r.name.as_str(), d)))
+    }
+
+    /// Counts of what the plan decided.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            repositories: self.repositories.len(),
+            missing: self.missing.len(),
+            at_risk: self.at_risk.len(),
+            ..Summary::default()
+        };
+        for repo in &self.repositories {
+            s.images += repo.keep.len() + repo.delete.len();
+            s.protected += repo.keep.len();
+            s.in_use += repo.keep.iter().filter(|k| k.in_use()).count();
+            s.deletions += repo.delete.len();
+        }
+        s
+    }
+}
+
+/// Hashes a digest by its first eight bytes: digests are uniformly distributed already.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(buf);
+        }
+    }
+}
+
+type DigestMap<V> = HashMap<Digest, V, BuildHasherDefault<DigestHasher>>;
+
+/// Lookups into one repository's images.
+struct RepoIndex<'a> {
+    name: &'a str,
+    repo: &'a Repository,
+    by_digest: DigestMap<u32>,
+    by_tag: HashMap<&'a str, u32>,
+    /// Subject digest → referrers' positions.
+    referrers: DigestMap<Vec<u32>>,
+    /// Positions of images some index in this repository lists.
+    is_child: Vec<bool>,
+    /// Reasons to keep, per image position.
+    reasons: Vec<Vec<Reason>>,
+}
+
+impl<'a> RepoIndex<'a> {
+    fn new(name: &'a str, repo: &'a Repository) -> Self {
+        let n = repo.images.len();
+        let mut by_digest = DigestMap::with_capacity_and_hasher(n, Default::default());
+        let mut by_tag = HashMap::with_capacity(n);
+        let mut referrers: DigestMap<Vec<u32>> = DigestMap::default();
+        for (i, image) in repo.images.iter().enumerate() {
+            by_digest.insert(image.digest, i as u32);
+            for tag in &image.tags {
+                by_tag.insert(tag.as_str(), i as u32);
+            }
+            if let Some(subject) = image.subject {
+                referrers.entry(subject).or_default().push(i as u32);
+            }
+        }
+        let mut is_child = vec![false; n];
+        for image in repo.images.iter().filter(|i| i.is_index()) {
+            for child in &image.children {
+                if let Some(&c) = by_digest.get(child) {
+                    is_child[c as usize] = true;
+                }
+            }
+        }
+        RepoIndex {
+            name,
+            repo,
+            by_digest,
+            by_tag,
+            referrers,
+            is_child,
+            reasons: vec![Vec::new(); n],
+        }
+    }
+
+    fn image(&self, i: u32) -> &'a Image {
+        &self.repo.images[i as usize]
+    }
+}
+
+/// Plans what to keep and what to delete. Pure: same input, same plan.
+pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestamp) -> Plan {
+    let mut out = Plan {
+        notes: usage.notes.clone(),
+        withheld: usage.gaps.clone(),
+        ..Plan::default()
+    };
+    let mut repos: Vec<RepoIndex> = inventory
+        .repositories
+        .iter()
+        .map(|(name, repo)| RepoIndex::new(name, repo))
+        .collect();
+    let position: HashMap<&str, usize> = repos
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name, i))
+        .collect();
+
+    let mut resolver = Resolver {
+        inventory,
+        repos: &mut repos,
+        position: &position,
+        missing: BTreeMap::new(),
+        at_risk: BTreeMap::new(),
+        warnings: Vec::new(),
+        external: 0,
+    };
+    let mut gaps: Vec<ScanGap> = Vec::new();
+
+    for u in &usage.uses {
+        resolver.apply(&u.consumer, &u.image, u.pinned_digest);
+    }
+
+    // Task-definition revisions: the revision rule decides which revisions protect their images.
+    let mut in_service: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for d in &usage.deployments {
+        in_service.entry(&d.family).or_default().insert(d.revision);
+    }
+    for (family, fam) in &usage.families {
+        let serving = in_service.remove(family.as_str()).unwrap_or_default();
+        let needed = needed_revisions(
+            fam.revisions.keys().copied(),
+            &serving,
+            policy.rollback_revisions,
+        );
+        for (revision, role) in needed {
+            let task_definition = task_definition_name(family, revision);
+            let Some(Some(containers)) = fam.revisions.get(&revision) else {
+                gaps.push(ScanGap {
+                    call: "ecs:DescribeTaskDefinition".into(),
+                    resource: task_definition,
+                    error: "revision needed by the revision rule was not described".into(),
+                });
+                continue;
+            };
+            for c in containers {
+                if role == RevisionRole::InService {
+                    for d in usage
+                        .deployments
+                        .iter()
+                        .filter(|d| d.family == *family && d.revision == revision)
+                    {
+                        let consumer = Consumer::ServiceDeployment {
+                            cluster: d.cluster.clone(),
+                            service: d.service.clone(),
+                            task_definition: task_definition.clone(),
+                            container: c.container.clone(),
+                        };
+                        resolver.apply(&consumer, &c.image, None);
+                    }
+                } else {
+                    let task_definition = task_definition.clone();
+                    let container = c.container.clone();
+                    let consumer = match role {
+                        RevisionRole::Newer => Consumer::NewerRevision {
+                            task_definition,
+                            container,
+                        },
+                        RevisionRole::Rollback => Consumer::RollbackRevision {
+                            task_definition,
+                            container,
+                        },
+                        _ => Consumer::StandaloneLatest {
+                            task_definition,
+                            container,
+                        },
+                    };
+                    resolver.apply(&consumer, &c.image, None);
+                }
+            }
+        }
+    }
+    // Deployments whose family the scan did not report at all.
+    for (family, revisions) in in_service {
+        for revision in revisions {
+            gaps.push(ScanGap {
+                call: "ecs:DescribeTaskDefinition".into(),
+                resource: task_definition_name(family, revision),
+                error: "a service deployment runs this revision but it was not described".into(),
+            });
+        }
+    }
+    let Resolver {
+        missing,
+        at_risk,
+        warnings,
+        external,
+        ..
+    } = resolver;
+    out.withheld.extend(gaps);
+    out.warnings = warnings;
+    out.external_references = external;
+    out.missing = missing
+        .into_iter()
+        .map(|((repository, reference, problem), users)| Missing {
+            repository,
+            reference,
+            problem,
+            users: users.into_iter().collect(),
+        })
+        .collect();
+    out.at_risk = at_risk
+        .into_iter()
+        .map(|((repository, digest), users)| AtRisk {
+            repository,
+            digest,
+            users: users.into_iter().collect(),
+        })
+        .collect();
+
+    let withheld = !out.withheld.is_empty();
+    for repo in &mut repos {
+        if repo.repo.listing != Listing::Complete || !policy.manages(repo.name) {
+            continue;
+        }
+        retain(repo, policy, now);
+        close_over_indexes_and_referrers(repo);
+        out.repositories.push(decide(repo, withheld));
+    }
+    out.withheld.sort();
+    out.withheld.dedup();
+    out
+}
+
+/// Resolves uses to images, recording protection and findings.
+struct Resolver<'i, 'r> {
+    inventory: &'i Inventory,
+    repos: &'r mut [RepoIndex<'i>],
+    position: &'r HashMap<&'i str, usize>,
+    missing: BTreeMap<(String, String, MissingProblem), BTreeSet<Consumer>>,
+    at_risk: BTreeMap<(String, Digest), BTreeSet<Consumer>>,
+    warnings: Vec<String>,
+    external: usize,
+}
+
+impl Resolver<'_, '_> {
+    fn apply(&mut self, consumer: &Consumer, image: &str, pinned: Option<Digest>) {
+        let reference = match ImageRef::parse(image) {
+            Ok(r) => r,
+            Err(e) => {
+                self.warnings
+                    .push(format!("{consumer}: cannot read image reference: {e}"));
+                return;
+            }
+        };
+        let inventory = self.inventory;
+        let ours = match (&reference.registry, &inventory.account, &inventory.region) {
+            (Registry::Ecr { .. }, Some(account), Some(region)) => {
+                reference.is_in_registry(account, region)
+            }
+            (Registry::Ecr { .. }, _, _) => true,
+            (Registry::Other { .. }, _, _) => false,
+        };
+        if !ours {
+            self.external += 1;
+            return;
+        }
+        let digest = pinned.or(reference.digest);
+        let mut report_missing = |problem: MissingProblem| {
+            let display = ImageRef {
+                digest,
+                ..reference.clone()
+            }
+            .to_string();
+            self.missing
+                .entry((reference.repository.clone(), display, problem))
+                .or_default()
+                .insert(consumer.clone());
+        };
+        let Some(&r) = self.position.get(reference.repository.as_str()) else {
+            report_missing(MissingProblem::RepositoryNotFound);
+            return;
+        };
+        let repo = &self.repos[r];
+        let (found, via) = match (digest, &reference.tag) {
+            (Some(d), _) => (repo.by_digest.get(&d).copied(), Via::Digest),
+            (None, Some(tag)) => (
+                repo.by_tag.get(tag.as_str()).copied(),
+                Via::Tag(tag.clone()),
+            ),
+            (None, None) => unreachable!("a parsed reference has a tag or a digest"),
+        };
+        let Some(i) = found else {
+            report_missing(match via {
+                Via::Digest => MissingProblem::DigestNotFound,
+                Via::Tag(_) => MissingProblem::TagNotFound,
+            });
+            return;
+        };
+        let img = repo.image(i);
+        match img.status {
+            ImageStatus::Active => {}
+            ImageStatus::Archived => report_missing(MissingProblem::Archived),
+            ImageStatus::Activating => report_missing(MissingProblem::Activating),
+        }
+        if via == Via::Digest && img.tags.is_empty() && !repo.is_child[i as usize] {
+            self.at_risk
+                .entry((reference.repository.clone(), img.digest))
+                .or_default()
+                .insert(consumer.clone());
+        }
+        self.repos[r].reasons[i as usize].push(Reason::InUse {
+            consumer: consumer.clone(),
+            via,
+        });
+    }
+}
+
+/// Adds retention reasons.
+fn retain(repo: &mut RepoIndex, policy: &Policy, now: Timestamp) {
+    let images = &repo.repo.images;
+    if policy.keep_recent > 0 {
+        let mut top_level: Vec<u32> = (0..images.len() as u32)
+            .filter(|&i| !repo.is_child[i as usize] && images[i as usize].subject.is_none())
+            .collect();
+        let keep = policy.keep_recent;
+        let k = (keep as usize).min(top_level.len());
+        let newest_first = |a: &u32, b: &u32| {
+            let (a, b) = (&images[*a as usize], &images[*b as usize]);
+            b.pushed_at.cmp(&a.pushed_at).then(a.digest.cmp(&b.digest))
+        };
+        if k > 0 && k < top_level.len() {
+            top_level.select_nth_unstable_by(k - 1, newest_first);
+        }
+        top_level.truncate(k);
+        top_level.sort_unstable_by(newest_first);
+        for (rank, i) in top_level.into_iter().enumerate() {
+            repo.reasons[i as usize].push(Reason::Recent {
+                rank: rank as u32 + 1,
+                keep,
+            });
+        }
+    }
+    let pushed_after = (policy.keep_pushed_within_days > 0)
+        .then(|| Timestamp(now.0 - i64::from(policy.keep_pushed_within_days) * DAY));
+    let pulled_after = (policy.keep_pulled_within_days > 0)
+        .then(|| Timestamp(now.0 - i64::from(policy.keep_pulled_within_days) * DAY));
+    for (i, image) in images.iter().enumerate() {
+        let reasons = &mut repo.reasons[i];
+        if let Some((pattern, tag)) = policy.kept_tag(&image.tags) {
+            reasons.push(Reason::KeepTag {
+                pattern: pattern.to_string(),
+                tag: tag.to_string(),
+            });
+        }
+        if pushed_after.is_some_and(|t| image.pushed_at >= t) {
+            reasons.push(Reason::PushedWithin {
+                days: policy.keep_pushed_within_days,
+            });
+        }
+        if let (Some(t), Some(pulled)) = (pulled_after, image.last_pulled_at)
+            && pulled >= t
+        {
+            reasons.push(Reason::PulledWithin {
+                days: policy.keep_pulled_within_days,
+            });
+        }
+    }
+}
+
+/// A kept index keeps its children; a kept image keeps its referrers; transitively.
+fn close_over_indexes_and_referrers(repo: &mut RepoIndex) {
+    let mut work: Vec<u32> = (0..repo.reasons.len() as u32)
+        .filter(|&i| !repo.reasons[i as usize].is_empty())
+        .collect();
+    while let Some(i) = work.pop() {
+        let image = repo.image(i);
+        for child in &image.children {
+            if let Some(&c) = repo.by_digest.get(child) {
+                let reasons = &mut repo.reasons[c as usize];
+                if reasons.is_empty() {
+                    work.push(c);
+                }
+                reasons.push(Reason::IndexChild {
+                    index: image.digest,
+                });
+            }
+        }
+        if let Some(referrers) = repo.referrers.get(&image.digest) {
+            for &r in referrers {
+                let reasons = &mut repo.reasons[r as usize];
+                if reasons.is_empty() {
+                    work.push(r);
+                }
+                reasons.push(Reason::Referrer {
+                    subject: image.digest,
+                });
+            }
+        }
+    }
+}
+
+/// Turns reasons into keeps and deletions.
+fn decide(repo: &mut RepoIndex, withheld: bool) -> RepositoryPlan {
+    let images = &repo.repo.images;
+    let mut keep = Vec::new();
+    let mut deleted: DigestMap<u32> = DigestMap::default();
+    for (i, reasons) in repo.reasons.iter_mut().enumerate() {
+        if reasons.is_empty() && withheld {
+            reasons.push(Reason::ScanIncomplete);
+        }
+        if reasons.is_empty() {
+            deleted.insert(images[i].digest, i as u32);
+        } else {
+            let mut reasons = std::mem::take(reasons);
+            reasons.sort();
+            reasons.dedup();
+            keep.push((i, reasons));
+        }
+    }
+    keep.sort_by(|a, b| {
+        let (x, y) = (&images[a.0], &images[b.0]);
+        y.pushed_at.cmp(&x.pushed_at).then(x.digest.cmp(&y.digest))
+    });
+
+    // Why each deleted image goes: as a child of a deleted index, a referrer of a deleted image, or
+    // because nothing keeps it.
+    let mut parent: DigestMap<DeleteReason> = DigestMap::default();
+    for &i in deleted.values() {
+        let image = &images[i as usize];
+        for child in &image.children {
+            if deleted.contains_key(child) {
+                parent
+                    .entry(*child)
+                    .or_insert(DeleteReason::ChildOfDeletedIndex {
+                        index: image.digest,
+                    });
+            }
+        }
+        if let Some(subject) = image.subject
+            && deleted.contains_key(&subject)
+        {
+            parent
+                .entry(image.digest)
+                .or_insert(DeleteReason::ReferrerOfDeletedImage { subject });
+        }
+    }
+    let mut delete: Vec<Deletion> = deleted
+        .values()
+        .map(|&i| {
+            let image = &images[i as usize];
+            Deletion {
+                digest: image.digest,
+                tags: image.tags.clone(),
+                pushed_at: image.pushed_at,
+                last_pulled_at: image.last_pulled_at,
+                is_index: image.is_index(),
+                reason: parent
+                    .get(&image.digest)
+                    .cloned()
+                    .unwrap_or(DeleteReason::Unused),
+            }
+        })
+        .collect();
+    // Indexes not listed by another deleted index first, then nested indexes, then the rest.
+    delete.sort_by_key(|d| {
+        let nested = matches!(d.reason, DeleteReason::ChildOfDeletedIndex { .. });
+        (!d.is_index, nested, d.pushed_at, d.digest)
+    });
+
+    RepositoryPlan {
+        name: repo.name.to_string(),
+        keep: keep
+            .into_iter()
+            .map(|(i, reasons)| Keep {
+                digest: images[i].digest,
+                tags: images[i].tags.clone(),
+                reasons,
+            })
+            .collect(),
+        delete,
+    }
+}
