@@ -34,4 +34,4 @@ pub use plan::{Plan, plan};
 pub use policy::{Policy, PolicySettings};
 pub use reference::ImageRef;
 pub use time::Timestamp;
-pub use usage::{Consumer, ContainerImage, Deployment, Family, ScanGap, Use, Usage};
+pub use usage::{Consumer, ContainerImage, Deployment, Family, ScanGap, Usage, Use};

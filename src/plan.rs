@@ -9,8 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
-use serde::Serialize;
+use rustc_hash::FxHashMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::inventory::{Image, ImageStatus, Inventory, Listing, Repository};
@@ -18,7 +21,7 @@ use crate::policy::Policy;
 use crate::reference::{ImageRef, Registry};
 use crate::revisions::{RevisionRole, needed_revisions};
 use crate::time::{DAY, Timestamp};
-use crate::usage::{Consumer, ScanGap, Usage, task_definition_name};
+use crate::usage::{Consumer, Deployment, ScanGap, Usage, task_definition_name};
 
 /// The outcome of planning.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -79,8 +82,8 @@ pub struct Deletion {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
-    /// Something uses it.
-    InUse { consumer: Consumer, via: Via },
+    /// Something uses it. The consumer is shared by every image it protects.
+    InUse { consumer: Arc<Consumer>, via: Via },
     /// It is listed by an image index that is kept.
     IndexChild { index: Digest },
     /// It refers to (signs, describes) an image that is kept.
@@ -118,7 +121,7 @@ pub enum Via {
 }
 
 /// Why an image is deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DeleteReason {
     /// Nothing uses it and no retention rule keeps it.
@@ -140,7 +143,7 @@ pub struct Missing {
 }
 
 /// What is wrong with a missing reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingProblem {
     RepositoryNotFound,
@@ -272,25 +275,27 @@ impl Hasher for DigestHasher {
 
 type DigestMap<V> = HashMap<Digest, V, BuildHasherDefault<DigestHasher>>;
 
-/// Lookups into one repository's images.
+/// Lookups into one repository's images, and the reasons collected for them.
 struct RepoIndex<'a> {
     name: &'a str,
     repo: &'a Repository,
     by_digest: DigestMap<u32>,
-    by_tag: HashMap<&'a str, u32>,
+    by_tag: FxHashMap<&'a str, u32>,
     /// Subject digest → referrers' positions.
     referrers: DigestMap<Vec<u32>>,
     /// Positions of images some index in this repository lists.
     is_child: Vec<bool>,
-    /// Reasons to keep, per image position.
-    reasons: Vec<Vec<Reason>>,
+    /// Positions of images with at least one reason to stay.
+    kept: Vec<bool>,
+    /// (image position, reason), in the order found.
+    reasons: Vec<(u32, Reason)>,
 }
 
 impl<'a> RepoIndex<'a> {
     fn new(name: &'a str, repo: &'a Repository) -> Self {
         let n = repo.images.len();
         let mut by_digest = DigestMap::with_capacity_and_hasher(n, Default::default());
-        let mut by_tag = HashMap::with_capacity(n);
+        let mut by_tag = FxHashMap::with_capacity_and_hasher(n, Default::default());
         let mut referrers: DigestMap<Vec<u32>> = DigestMap::default();
         for (i, image) in repo.images.iter().enumerate() {
             by_digest.insert(image.digest, i as u32);
@@ -316,32 +321,82 @@ impl<'a> RepoIndex<'a> {
             by_tag,
             referrers,
             is_child,
-            reasons: vec![Vec::new(); n],
+            kept: vec![false; n],
+            reasons: Vec::new(),
         }
     }
 
     fn image(&self, i: u32) -> &'a Image {
         &self.repo.images[i as usize]
     }
+
+    /// Records a reason to keep image `i`; returns true if it was not kept before.
+    fn keep(&mut self, i: u32, reason: Reason) -> bool {
+        self.reasons.push((i, reason));
+        !std::mem::replace(&mut self.kept[i as usize], true)
+    }
+}
+
+/// Below this many images, planning runs on the calling thread only.
+const PARALLEL_THRESHOLD: usize = 50_000;
+
+/// Applies `f` to every item, consuming it, spread over the machine's cores when `parallel`;
+/// results keep the items' order.
+fn map_in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    parallel: bool,
+    f: impl Fn(T) -> Option<R> + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if !parallel || threads < 2 || items.len() < 2 {
+        return items.into_iter().filter_map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let part: Vec<T> = items.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(|| part.into_iter().filter_map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("planner thread panicked"))
+            .collect()
+    })
 }
 
 /// Plans what to keep and what to delete. Pure: same input, same plan.
 pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestamp) -> Plan {
+    let parallel = inventory.image_count() >= PARALLEL_THRESHOLD;
+    plan_with(inventory, usage, policy, now, parallel)
+}
+
+fn plan_with(
+    inventory: &Inventory,
+    usage: &Usage,
+    policy: &Policy,
+    now: Timestamp,
+    parallel: bool,
+) -> Plan {
     let mut out = Plan {
         notes: usage.notes.clone(),
         withheld: usage.gaps.clone(),
         ..Plan::default()
     };
-    let mut repos: Vec<RepoIndex> = inventory
-        .repositories
-        .iter()
-        .map(|(name, repo)| RepoIndex::new(name, repo))
-        .collect();
-    let position: HashMap<&str, usize> = repos
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.name, i))
-        .collect();
+    let entries: Vec<(&String, &Repository)> = inventory.repositories.iter().collect();
+    let mut repos: Vec<RepoIndex> = map_in_parallel(entries, parallel, |(name, repo)| {
+        Some(RepoIndex::new(name, repo))
+    });
+    let position: FxHashMap<&str, usize> =
+        repos.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
 
     let mut resolver = Resolver {
         inventory,
@@ -355,16 +410,17 @@ pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestam
     let mut gaps: Vec<ScanGap> = Vec::new();
 
     for u in &usage.uses {
-        resolver.apply(&u.consumer, &u.image, u.pinned_digest);
+        resolver.apply(&Arc::new(u.consumer.clone()), &u.image, u.pinned_digest);
     }
 
     // Task-definition revisions: the revision rule decides which revisions protect their images.
-    let mut in_service: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    let mut in_service: BTreeMap<&str, Vec<&Deployment>> = BTreeMap::new();
     for d in &usage.deployments {
-        in_service.entry(&d.family).or_default().insert(d.revision);
+        in_service.entry(&d.family).or_default().push(d);
     }
     for (family, fam) in &usage.families {
-        let serving = in_service.remove(family.as_str()).unwrap_or_default();
+        let deployments = in_service.remove(family.as_str()).unwrap_or_default();
+        let serving: BTreeSet<u32> = deployments.iter().map(|d| d.revision).collect();
         let needed = needed_revisions(
             fam.revisions.keys().copied(),
             &serving,
@@ -381,51 +437,45 @@ pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestam
                 continue;
             };
             for c in containers {
-                if role == RevisionRole::InService {
-                    for d in usage
-                        .deployments
+                let task_definition = task_definition.clone();
+                let container = c.container.clone();
+                let consumers: Vec<Consumer> = match role {
+                    RevisionRole::InService => deployments
                         .iter()
-                        .filter(|d| d.family == *family && d.revision == revision)
-                    {
-                        let consumer = Consumer::ServiceDeployment {
+                        .filter(|d| d.revision == revision)
+                        .map(|d| Consumer::ServiceDeployment {
                             cluster: d.cluster.clone(),
                             service: d.service.clone(),
                             task_definition: task_definition.clone(),
-                            container: c.container.clone(),
-                        };
-                        resolver.apply(&consumer, &c.image, None);
-                    }
-                } else {
-                    let task_definition = task_definition.clone();
-                    let container = c.container.clone();
-                    let consumer = match role {
-                        RevisionRole::Newer => Consumer::NewerRevision {
-                            task_definition,
-                            container,
-                        },
-                        RevisionRole::Rollback => Consumer::RollbackRevision {
-                            task_definition,
-                            container,
-                        },
-                        _ => Consumer::StandaloneLatest {
-                            task_definition,
-                            container,
-                        },
-                    };
-                    resolver.apply(&consumer, &c.image, None);
+                            container: container.clone(),
+                        })
+                        .collect(),
+                    RevisionRole::Newer => vec![Consumer::NewerRevision {
+                        task_definition,
+                        container,
+                    }],
+                    RevisionRole::Rollback => vec![Consumer::RollbackRevision {
+                        task_definition,
+                        container,
+                    }],
+                    RevisionRole::StandaloneLatest => vec![Consumer::StandaloneLatest {
+                        task_definition,
+                        container,
+                    }],
+                };
+                for consumer in consumers {
+                    resolver.apply(&Arc::new(consumer), &c.image, None);
                 }
             }
         }
     }
     // Deployments whose family the scan did not report at all.
-    for (family, revisions) in in_service {
-        for revision in revisions {
-            gaps.push(ScanGap {
-                call: "ecs:DescribeTaskDefinition".into(),
-                resource: task_definition_name(family, revision),
-                error: "a service deployment runs this revision but it was not described".into(),
-            });
-        }
+    for deployment in in_service.values().flatten() {
+        gaps.push(ScanGap {
+            call: "ecs:DescribeTaskDefinition".into(),
+            resource: task_definition_name(&deployment.family, deployment.revision),
+            error: "a service deployment runs this revision but it was not described".into(),
+        });
     }
     let Resolver {
         missing,
@@ -435,6 +485,8 @@ pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestam
         ..
     } = resolver;
     out.withheld.extend(gaps);
+    out.withheld.sort();
+    out.withheld.dedup();
     out.warnings = warnings;
     out.external_references = external;
     out.missing = missing
@@ -443,7 +495,7 @@ pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestam
             repository,
             reference,
             problem,
-            users: users.into_iter().collect(),
+            users: users.into_iter().map(|c| (*c).clone()).collect(),
         })
         .collect();
     out.at_risk = at_risk
@@ -451,37 +503,38 @@ pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestam
         .map(|((repository, digest), users)| AtRisk {
             repository,
             digest,
-            users: users.into_iter().collect(),
+            users: users.into_iter().map(|c| (*c).clone()).collect(),
         })
         .collect();
 
-    let withheld = !out.withheld.is_empty();
-    for repo in &mut repos {
+    let withheld = out.is_withheld();
+    // Each repository's lookups are dropped as soon as its decisions are made.
+    out.repositories = map_in_parallel(repos, parallel, |mut repo| {
         if repo.repo.listing != Listing::Complete || !policy.manages(repo.name) {
-            continue;
+            return None;
         }
-        retain(repo, policy, now);
-        close_over_indexes_and_referrers(repo);
-        out.repositories.push(decide(repo, withheld));
-    }
-    out.withheld.sort();
-    out.withheld.dedup();
+        retain(&mut repo, policy, now);
+        close_over_indexes_and_referrers(&mut repo);
+        Some(decide(repo, withheld))
+    });
     out
 }
+
+type ConsumerSet = BTreeSet<Arc<Consumer>>;
 
 /// Resolves uses to images, recording protection and findings.
 struct Resolver<'i, 'r> {
     inventory: &'i Inventory,
     repos: &'r mut [RepoIndex<'i>],
-    position: &'r HashMap<&'i str, usize>,
-    missing: BTreeMap<(String, String, MissingProblem), BTreeSet<Consumer>>,
-    at_risk: BTreeMap<(String, Digest), BTreeSet<Consumer>>,
+    position: &'r FxHashMap<&'i str, usize>,
+    missing: BTreeMap<(String, String, MissingProblem), ConsumerSet>,
+    at_risk: BTreeMap<(String, Digest), ConsumerSet>,
     warnings: Vec<String>,
     external: usize,
 }
 
 impl Resolver<'_, '_> {
-    fn apply(&mut self, consumer: &Consumer, image: &str, pinned: Option<Digest>) {
+    fn apply(&mut self, consumer: &Arc<Consumer>, image: &str, pinned: Option<Digest>) {
         let reference = match ImageRef::parse(image) {
             Ok(r) => r,
             Err(e) => {
@@ -546,10 +599,13 @@ impl Resolver<'_, '_> {
                 .or_default()
                 .insert(consumer.clone());
         }
-        self.repos[r].reasons[i as usize].push(Reason::InUse {
-            consumer: consumer.clone(),
-            via,
-        });
+        self.repos[r].keep(
+            i,
+            Reason::InUse {
+                consumer: consumer.clone(),
+                via,
+            },
+        );
     }
 }
 
@@ -572,10 +628,13 @@ fn retain(repo: &mut RepoIndex, policy: &Policy, now: Timestamp) {
         top_level.truncate(k);
         top_level.sort_unstable_by(newest_first);
         for (rank, i) in top_level.into_iter().enumerate() {
-            repo.reasons[i as usize].push(Reason::Recent {
-                rank: rank as u32 + 1,
-                keep,
-            });
+            repo.keep(
+                i,
+                Reason::Recent {
+                    rank: rank as u32 + 1,
+                    keep,
+                },
+            );
         }
     }
     let pushed_after = (policy.keep_pushed_within_days > 0)
@@ -583,108 +642,122 @@ fn retain(repo: &mut RepoIndex, policy: &Policy, now: Timestamp) {
     let pulled_after = (policy.keep_pulled_within_days > 0)
         .then(|| Timestamp(now.0 - i64::from(policy.keep_pulled_within_days) * DAY));
     for (i, image) in images.iter().enumerate() {
-        let reasons = &mut repo.reasons[i];
+        let i = i as u32;
         if let Some((pattern, tag)) = policy.kept_tag(&image.tags) {
-            reasons.push(Reason::KeepTag {
+            let reason = Reason::KeepTag {
                 pattern: pattern.to_string(),
                 tag: tag.to_string(),
-            });
+            };
+            repo.keep(i, reason);
         }
         if pushed_after.is_some_and(|t| image.pushed_at >= t) {
-            reasons.push(Reason::PushedWithin {
-                days: policy.keep_pushed_within_days,
-            });
+            let days = policy.keep_pushed_within_days;
+            repo.keep(i, Reason::PushedWithin { days });
         }
         if let (Some(t), Some(pulled)) = (pulled_after, image.last_pulled_at)
             && pulled >= t
         {
-            reasons.push(Reason::PulledWithin {
-                days: policy.keep_pulled_within_days,
-            });
+            let days = policy.keep_pulled_within_days;
+            repo.keep(i, Reason::PulledWithin { days });
         }
     }
 }
 
 /// A kept index keeps its children; a kept image keeps its referrers; transitively.
 fn close_over_indexes_and_referrers(repo: &mut RepoIndex) {
-    let mut work: Vec<u32> = (0..repo.reasons.len() as u32)
-        .filter(|&i| !repo.reasons[i as usize].is_empty())
+    let mut work: Vec<u32> = (0..repo.kept.len() as u32)
+        .filter(|&i| repo.kept[i as usize])
         .collect();
     while let Some(i) = work.pop() {
         let image = repo.image(i);
         for child in &image.children {
             if let Some(&c) = repo.by_digest.get(child) {
-                let reasons = &mut repo.reasons[c as usize];
-                if reasons.is_empty() {
+                let index = image.digest;
+                if repo.keep(c, Reason::IndexChild { index }) {
                     work.push(c);
                 }
-                reasons.push(Reason::IndexChild {
-                    index: image.digest,
-                });
             }
         }
-        if let Some(referrers) = repo.referrers.get(&image.digest) {
-            for &r in referrers {
-                let reasons = &mut repo.reasons[r as usize];
-                if reasons.is_empty() {
-                    work.push(r);
-                }
-                reasons.push(Reason::Referrer {
-                    subject: image.digest,
-                });
+        let referrers = repo
+            .referrers
+            .get(&image.digest)
+            .cloned()
+            .unwrap_or_default();
+        for r in referrers {
+            let subject = image.digest;
+            if repo.keep(r, Reason::Referrer { subject }) {
+                work.push(r);
             }
         }
     }
 }
 
 /// Turns reasons into keeps and deletions.
-fn decide(repo: &mut RepoIndex, withheld: bool) -> RepositoryPlan {
+fn decide(mut repo: RepoIndex, withheld: bool) -> RepositoryPlan {
     let images = &repo.repo.images;
-    let mut keep = Vec::new();
-    let mut deleted: DigestMap<u32> = DigestMap::default();
-    for (i, reasons) in repo.reasons.iter_mut().enumerate() {
-        if reasons.is_empty() && withheld {
-            reasons.push(Reason::ScanIncomplete);
-        }
-        if reasons.is_empty() {
-            deleted.insert(images[i].digest, i as u32);
-        } else {
-            let mut reasons = std::mem::take(reasons);
-            reasons.sort();
-            reasons.dedup();
-            keep.push((i, reasons));
+    if withheld {
+        for i in 0..images.len() as u32 {
+            if !repo.kept[i as usize] {
+                repo.keep(i, Reason::ScanIncomplete);
+            }
         }
     }
-    keep.sort_by(|a, b| {
-        let (x, y) = (&images[a.0], &images[b.0]);
+
+    let mut reasons = std::mem::take(&mut repo.reasons);
+    reasons.sort_by_key(|(i, _)| *i);
+    let mut keep: Vec<(u32, Keep)> = Vec::new();
+    for group in reasons.chunk_by(|a, b| a.0 == b.0) {
+        let i = group[0].0;
+        let image = &images[i as usize];
+        let mut reasons: Vec<Reason> = group.iter().map(|(_, r)| r.clone()).collect();
+        reasons.sort();
+        reasons.dedup();
+        let kept = Keep {
+            digest: image.digest,
+            tags: image.tags.clone(),
+            reasons,
+        };
+        keep.push((i, kept));
+    }
+    keep.sort_by(|(a, _), (b, _)| {
+        let (x, y) = (&images[*a as usize], &images[*b as usize]);
         y.pushed_at.cmp(&x.pushed_at).then(x.digest.cmp(&y.digest))
     });
 
     // Why each deleted image goes: as a child of a deleted index, a referrer of a deleted image, or
-    // because nothing keeps it.
-    let mut parent: DigestMap<DeleteReason> = DigestMap::default();
-    for &i in deleted.values() {
+    // because nothing keeps it. Where an image has several such reasons, the least one (by
+    // `DeleteReason`'s order) is named, so the plan does not depend on map order.
+    let deleted = |i: u32| !repo.kept[i as usize];
+    let mut parent: FxHashMap<u32, DeleteReason> = FxHashMap::default();
+    let mut offer = |i: u32, reason: DeleteReason| {
+        parent
+            .entry(i)
+            .and_modify(|r| {
+                if reason < *r {
+                    *r = reason.clone();
+                }
+            })
+            .or_insert(reason);
+    };
+    for i in (0..images.len() as u32).filter(|&i| deleted(i)) {
         let image = &images[i as usize];
         for child in &image.children {
-            if deleted.contains_key(child) {
-                parent
-                    .entry(*child)
-                    .or_insert(DeleteReason::ChildOfDeletedIndex {
-                        index: image.digest,
-                    });
+            if let Some(&c) = repo.by_digest.get(child)
+                && deleted(c)
+            {
+                let index = image.digest;
+                offer(c, DeleteReason::ChildOfDeletedIndex { index });
             }
         }
         if let Some(subject) = image.subject
-            && deleted.contains_key(&subject)
+            && repo.by_digest.get(&subject).is_some_and(|&s| deleted(s))
         {
-            parent
-                .entry(image.digest)
-                .or_insert(DeleteReason::ReferrerOfDeletedImage { subject });
+            offer(i, DeleteReason::ReferrerOfDeletedImage { subject });
         }
     }
-    let mut delete: Vec<Deletion> = deleted
-        .values()
-        .map(|&i| {
+    let mut delete: Vec<Deletion> = (0..images.len() as u32)
+        .filter(|&i| deleted(i))
+        .map(|i| {
             let image = &images[i as usize];
             Deletion {
                 digest: image.digest,
@@ -692,10 +765,7 @@ fn decide(repo: &mut RepoIndex, withheld: bool) -> RepositoryPlan {
                 pushed_at: image.pushed_at,
                 last_pulled_at: image.last_pulled_at,
                 is_index: image.is_index(),
-                reason: parent
-                    .get(&image.digest)
-                    .cloned()
-                    .unwrap_or(DeleteReason::Unused),
+                reason: parent.remove(&i).unwrap_or(DeleteReason::Unused),
             }
         })
         .collect();
@@ -707,14 +777,79 @@ fn decide(repo: &mut RepoIndex, withheld: bool) -> RepositoryPlan {
 
     RepositoryPlan {
         name: repo.name.to_string(),
-        keep: keep
-            .into_iter()
-            .map(|(i, reasons)| Keep {
-                digest: images[i].digest,
-                tags: images[i].tags.clone(),
-                reasons,
-            })
-            .collect(),
+        keep: keep.into_iter().map(|(_, k)| k).collect(),
         delete,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::Use;
+
+    fn digest(n: u32) -> Digest {
+        let mut bytes = [0u8; 32];
+        bytes[..4].copy_from_slice(&n.to_le_bytes());
+        bytes[4..8].copy_from_slice(&n.wrapping_mul(2_654_435_761).to_le_bytes());
+        Digest::from_bytes(bytes)
+    }
+
+    #[test]
+    fn parallel_and_sequential_planning_agree() {
+        let mut inventory = Inventory::default();
+        for r in 0..40u32 {
+            let images = (0..50u32)
+                .map(|i| Image {
+                    tags: if i % 3 == 0 {
+                        vec![]
+                    } else {
+                        vec![format!("t{i}")]
+                    },
+                    children: if i % 10 == 0 {
+                        vec![digest(r * 100 + i + 1)]
+                    } else {
+                        vec![]
+                    },
+                    media_type: if i % 10 == 0 {
+                        crate::MediaType::Index
+                    } else {
+                        crate::MediaType::Manifest
+                    },
+                    ..Image::new(digest(r * 100 + i), Timestamp(i64::from(i) * DAY))
+                })
+                .collect();
+            inventory.repositories.insert(
+                format!("repo-{r}"),
+                Repository {
+                    images,
+                    ..Repository::default()
+                },
+            );
+        }
+        let uses = (0..200u32)
+            .map(|u| Use {
+                consumer: Consumer::Lambda {
+                    function: format!("f{u}"),
+                    qualifier: "1".into(),
+                },
+                image: format!(
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo-{}:t{}",
+                    u % 40,
+                    u % 50
+                ),
+                pinned_digest: None,
+            })
+            .collect();
+        let usage = Usage {
+            uses,
+            ..Usage::default()
+        };
+        let policy = Policy::default();
+        let now = Timestamp(60 * DAY);
+        let one = plan_with(&inventory, &usage, &policy, now, false);
+        let many = plan_with(&inventory, &usage, &policy, now, true);
+        assert_eq!(one, many);
+        assert_eq!(one.repositories.len(), 40);
+        assert!(one.deletions().count() > 0 && one.summary().in_use > 0);
     }
 }

@@ -133,12 +133,11 @@ impl Policy {
         if self.keep_tag_patterns.is_empty() {
             return None;
         }
-        tags.iter().find_map(|tag| {
-            self.keep_tags
-                .matches(tag)
-                .first()
-                .map(|&i| (self.keep_tag_patterns[i].as_str(), tag.as_str()))
-        })
+        let tag = tags
+            .iter()
+            .find(|tag| self.keep_tags.is_match(tag.as_str()))?;
+        let first = *self.keep_tags.matches(tag.as_str()).first()?;
+        Some((self.keep_tag_patterns[first].as_str(), tag.as_str()))
     }
 
     /// The repository globs as configured (empty: all).
@@ -235,7 +234,10 @@ mod tests {
             ..PolicySettings::default()
         })
         .unwrap_err();
-        assert!(bad_glob.to_string().starts_with("KEEP_TAG_PATTERNS:"), "{bad_glob}");
+        assert!(
+            bad_glob.to_string().starts_with("KEEP_TAG_PATTERNS:"),
+            "{bad_glob}"
+        );
 
         let negative = Policy::new(PolicySettings {
             keep_recent: -1,
@@ -252,7 +254,10 @@ mod tests {
             ..PolicySettings::default()
         })
         .unwrap_err();
-        assert!(huge.to_string().starts_with("ROLLBACK_REVISIONS:"), "{huge}");
+        assert!(
+            huge.to_string().starts_with("ROLLBACK_REVISIONS:"),
+            "{huge}"
+        );
 
         let repo = Policy::new(PolicySettings {
             repositories: vec!["{a,b".into()],

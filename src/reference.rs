@@ -43,10 +43,17 @@ pub enum ReferenceError {
         reference: String,
         source: DigestError,
     },
-    #[error("image reference {reference:?} has an invalid tag {tag:?} (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)")]
+    #[error(
+        "image reference {reference:?} has an invalid tag {tag:?} (1-128 of A-Z a-z 0-9 _ . -, not starting with . or -)"
+    )]
     Tag { reference: String, tag: String },
-    #[error("image reference {reference:?} has an invalid repository name {repository:?} (lowercase letters, digits, and . _ - / separators)")]
-    Repository { reference: String, repository: String },
+    #[error(
+        "image reference {reference:?} has an invalid repository name {repository:?} (lowercase letters, digits, and . _ - / separators)"
+    )]
+    Repository {
+        reference: String,
+        repository: String,
+    },
 }
 
 impl ImageRef {
@@ -329,15 +336,45 @@ mod tests {
         let cases: &[(&str, &str, &str, Option<&str>)] = &[
             ("nginx", "docker.io", "library/nginx", Some("latest")),
             ("nginx:1.27", "docker.io", "library/nginx", Some("1.27")),
-            ("grafana/grafana:11", "docker.io", "grafana/grafana", Some("11")),
-            ("docker.io/library/redis:7", "docker.io", "library/redis", Some("7")),
-            ("registry-1.docker.io/bitnami/redis:7", "docker.io", "bitnami/redis", Some("7")),
-            ("public.ecr.aws/nginx/nginx:stable", "public.ecr.aws", "nginx/nginx", Some("stable")),
+            (
+                "grafana/grafana:11",
+                "docker.io",
+                "grafana/grafana",
+                Some("11"),
+            ),
+            (
+                "docker.io/library/redis:7",
+                "docker.io",
+                "library/redis",
+                Some("7"),
+            ),
+            (
+                "registry-1.docker.io/bitnami/redis:7",
+                "docker.io",
+                "bitnami/redis",
+                Some("7"),
+            ),
+            (
+                "public.ecr.aws/nginx/nginx:stable",
+                "public.ecr.aws",
+                "nginx/nginx",
+                Some("stable"),
+            ),
             ("ghcr.io/org/tool:v2", "ghcr.io", "org/tool", Some("v2")),
-            ("localhost:5000/app:dev", "localhost:5000", "app", Some("dev")),
+            (
+                "localhost:5000/app:dev",
+                "localhost:5000",
+                "app",
+                Some("dev"),
+            ),
             ("localhost/app", "localhost", "app", Some("latest")),
             // A host that merely resembles ECR is not ECR.
-            ("12345.dkr.ecr.us-east-1.amazonaws.com/app:v1", "12345.dkr.ecr.us-east-1.amazonaws.com", "app", Some("v1")),
+            (
+                "12345.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+                "12345.dkr.ecr.us-east-1.amazonaws.com",
+                "app",
+                Some("v1"),
+            ),
         ];
         for (input, host, repo, tag) in cases {
             let r = ImageRef::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -361,10 +398,22 @@ mod tests {
             ("app:", "invalid tag"),
             ("app:-x", "invalid tag"),
             ("App:v1", "invalid repository"),
-            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/:v1", "invalid repository"),
-            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/a//b:v1", "invalid repository"),
-            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app-:v1", "invalid repository"),
-            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/", "invalid repository"),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/:v1",
+                "invalid repository",
+            ),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/a//b:v1",
+                "invalid repository",
+            ),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/app-:v1",
+                "invalid repository",
+            ),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/",
+                "invalid repository",
+            ),
             ("@", "invalid digest"),
             (":::", "invalid tag"),
             ("${IMAGE_URI}", "invalid"),

@@ -82,10 +82,7 @@ pub enum Consumer {
         container: String,
     },
     /// A Lambda function version or alias with a container image.
-    Lambda {
-        function: String,
-        qualifier: String,
-    },
+    Lambda { function: String, qualifier: String },
 }
 
 impl Consumer {
@@ -155,7 +152,10 @@ impl fmt::Display for Consumer {
             Consumer::RollbackRevision {
                 task_definition,
                 container,
-            } => write!(f, "{task_definition} (rollback revision), container {container}"),
+            } => write!(
+                f,
+                "{task_definition} (rollback revision), container {container}"
+            ),
             Consumer::StandaloneLatest {
                 task_definition,
                 container,
@@ -210,7 +210,11 @@ pub struct ScanGap {
 
 impl fmt::Display for ScanGap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {} failed: {}", self.call, self.resource, self.error)
+        write!(
+            f,
+            "{} on {} failed: {}",
+            self.call, self.resource, self.error
+        )
     }
 }
 
