@@ -80,6 +80,7 @@ fn main() {
                     task: format!("task-{u}"),
                     group: Some(format!("service:svc-{}", u % 300)),
                     container: "app".into(),
+                    stopped: false,
                 },
                 image: format!("{HOST}/{}:build-{i}", names[r]),
                 pinned_digest: Some(digest((r * IMAGES_PER_REPO + i) as u64)),

@@ -18,13 +18,28 @@
 //! - [`revisions`]: the task-definition revision rule (newer revisions, rollback, standalone).
 //! - [`plan`]: the planner: keep or delete every image, with reasons, and the findings
 //!   (`missing`, `at_risk`). This is where the safety property lives.
+//! - [`report`]: the run's report; [`alert`]: the one message a run sends.
+//!
+//! Shell (I/O):
+//! - [`aws`]: thin adapters, one small trait per service (ECS, ECR, Lambda, SNS), implemented on the
+//!   SDK clients.
+//! - [`scan`]: the usage and inventory scans; every failed call becomes a gap, and a gap means
+//!   nothing is deleted.
+//! - [`prune`]: deletes by digest in batches, indexes first, after re-reading each repository.
+//! - [`run`]: one run wired end to end: scan, plan, prune, alert, report.
 
+pub mod alert;
+pub mod aws;
 pub mod digest;
 pub mod inventory;
 pub mod plan;
 pub mod policy;
+pub mod prune;
 pub mod reference;
+pub mod report;
 pub mod revisions;
+pub mod run;
+pub mod scan;
 pub mod time;
 pub mod usage;
 

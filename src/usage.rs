@@ -52,6 +52,9 @@ pub enum Consumer {
         #[serde(default)]
         group: Option<String>,
         container: String,
+        /// True for a recently stopped task (its replacement pulls the same digest).
+        #[serde(default)]
+        stopped: bool,
     },
     /// The digest a service revision pinned at deployment (software version consistency).
     ServiceRevision {
@@ -118,8 +121,10 @@ impl fmt::Display for Consumer {
                 task,
                 group,
                 container,
+                stopped,
             } => {
-                write!(f, "running task {task} in cluster {cluster}")?;
+                let state = if *stopped { "stopped" } else { "running" };
+                write!(f, "{state} task {task} in cluster {cluster}")?;
                 if let Some(group) = group {
                     write!(f, " ({group})")?;
                 }

@@ -167,7 +167,7 @@ prop_compose! {
                 let (image, pinned_digest) = render(r);
                 Use {
                     consumer: Consumer::RunningTask {
-                        cluster: "c".into(), task: format!("t{i}"), group: None, container: "x".into(),
+                        cluster: "c".into(), task: format!("t{i}"), group: None, container: "x".into(), stopped: false,
                     },
                     image,
                     pinned_digest,

@@ -1,0 +1,188 @@
+//! Alerts: one message per run, built from the report, for SNS (or the log when no topic is set).
+
+use std::fmt::Write;
+
+use crate::report::Report;
+
+/// SNS accepts at most 256 KB per message, attributes included; the body stays below this.
+pub const BODY_LIMIT: usize = 250_000;
+/// SNS subjects must be shorter than 100 characters.
+pub const SUBJECT_LIMIT: usize = 99;
+
+/// A message to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub subject: String,
+    pub body: String,
+    /// Message attributes for subscription filters: `severity`, `findings`.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// How bad a run's findings are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The alert a report calls for, if any.
+pub fn alert_for(report: &Report) -> Option<Alert> {
+    let mut kinds = Vec::new();
+    let mut severity = None;
+    let mut raise = |kind: &'static str, s: Severity| {
+        kinds.push(kind);
+        severity = severity.max(Some(s));
+    };
+    if !report.missing.is_empty() {
+        raise("missing", Severity::Critical);
+    }
+    if report.scan_incomplete {
+        raise("scan_incomplete", Severity::High);
+    }
+    if !report.delete_failures.is_empty() {
+        raise("delete_failed", Severity::Warning);
+    }
+    if !report.at_risk.is_empty() {
+        raise("at_risk", Severity::Warning);
+    }
+    let severity = severity?;
+
+    let mut sections: Vec<String> = Vec::new();
+    for m in &report.missing {
+        let mut s = format!(
+            "MISSING {} in repository {}: {}.\n",
+            m.reference,
+            m.repository,
+            m.problem.describe()
+        );
+        for u in &m.users {
+            let _ = writeln!(s, "  used by {u}");
+        }
+        s.push_str(
+            "  What to do: push the image again (or restore it from the archive) under the same \
+             digest, or deploy a new revision that points at an image that exists, before the \
+             tasks are replaced.\n",
+        );
+        sections.push(s);
+    }
+    if report.scan_incomplete {
+        let mut s =
+            "SCAN INCOMPLETE: nothing was deleted, because these calls failed:\n".to_string();
+        for e in &report.errors {
+            let _ = writeln!(s, "  {e}");
+        }
+        s.push_str(
+            "  What to do: check the function's IAM permissions and the failing service's \
+             health; the next run retries.\n",
+        );
+        sections.push(s);
+    }
+    for f in &report.delete_failures {
+        sections.push(format!(
+            "DELETE FAILED {}@{}: {} {}\n",
+            f.repository, f.digest, f.code, f.reason
+        ));
+    }
+    for a in &report.at_risk {
+        let mut s = format!(
+            "AT RISK {}@{}: in use but untagged; an \"expire untagged\" lifecycle rule will delete it.\n",
+            a.repository, a.digest
+        );
+        for u in &a.users {
+            let _ = writeln!(s, "  used by {u}");
+        }
+        s.push_str(
+            "  What to do: tag it (ecr-warden keeps it meanwhile), or redeploy so the service pins a tagged image.\n",
+        );
+        sections.push(s);
+    }
+
+    let clusters: std::collections::BTreeSet<&str> = report
+        .missing
+        .iter()
+        .flat_map(|m| m.users.iter().filter_map(|u| u.cluster()))
+        .collect();
+    let where_ = match clusters.len() {
+        0 => String::new(),
+        1 => format!(" in cluster {}", clusters.first().unwrap()),
+        n => format!(" in {n} clusters"),
+    };
+    let headline = if !report.missing.is_empty() {
+        format!("{} in-use image(s) missing{where_}", report.missing.len())
+    } else if report.scan_incomplete {
+        "usage scan incomplete, nothing deleted".to_string()
+    } else if !report.delete_failures.is_empty() {
+        format!("{} deletion(s) failed", report.delete_failures.len())
+    } else {
+        format!("{} in-use digest(s) untagged", report.at_risk.len())
+    };
+    let subject = truncate(
+        &format!(
+            "ecr-warden {}: {headline}",
+            severity.as_str().to_uppercase()
+        ),
+        SUBJECT_LIMIT,
+    );
+
+    let mut body = format!(
+        "ecr-warden {} run{}.\n{}\n\n",
+        report.mode,
+        report
+            .context
+            .as_deref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default(),
+        report.headline()
+    );
+    let total = sections.len();
+    let mut shown = 0;
+    for s in &sections {
+        if body.len() + s.len() + 200 > BODY_LIMIT {
+            break;
+        }
+        body.push_str(s);
+        body.push('\n');
+        shown += 1;
+    }
+    if shown < total {
+        let _ = writeln!(
+            body,
+            "… and {} more finding(s) not shown (message size limit); run `ecr-warden check` for the full list.",
+            total - shown
+        );
+    }
+
+    Some(Alert {
+        subject,
+        body,
+        attributes: vec![
+            ("severity".into(), severity.as_str().into()),
+            ("findings".into(), kinds.join(",")),
+        ],
+    })
+}
+
+/// Cuts `s` to at most `max` characters on a character boundary, with no line breaks.
+fn truncate(s: &str, max: usize) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}

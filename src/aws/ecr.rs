@@ -1,0 +1,339 @@
+//! Amazon ECR: the registry's repositories and images (read), and deleting images by digest.
+
+use std::future::Future;
+
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, ImageStatusFilter};
+
+use super::AwsError;
+use crate::digest::Digest;
+use crate::inventory::{Image, ImageStatus, MediaType};
+use crate::time::Timestamp;
+
+/// DescribeImages returns at most this many images per page.
+pub const DESCRIBE_IMAGES_PAGE: i32 = 1000;
+/// BatchGetImage, BatchDeleteImage and DescribeImages-by-id take at most this many image ids.
+pub const IMAGE_ID_BATCH: usize = 100;
+
+/// An image named by digest or by tag.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ImageId {
+    Digest(Digest),
+    Tag(String),
+}
+
+/// The outcome of one BatchDeleteImage call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    pub deleted: Vec<Digest>,
+    /// (digest, failure code, reason) for each image ECR did not delete.
+    pub failures: Vec<(Digest, String, String)>,
+}
+
+/// The ECR calls ecr-warden makes.
+pub trait EcrApi: Sync {
+    /// This registry's account id.
+    fn registry_id(&self) -> impl Future<Output = Result<String, AwsError>> + Send;
+    /// Every repository name.
+    fn list_repositories(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+    /// Every image of a repository, archived ones included (index children not filled in).
+    fn list_images(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Vec<Image>, AwsError>> + Send;
+    /// The manifests listed by each image index (at most [`IMAGE_ID_BATCH`] indexes).
+    fn index_children(
+        &self,
+        repository: &str,
+        indexes: &[Digest],
+    ) -> impl Future<Output = Result<Vec<(Digest, Vec<Digest>)>, AwsError>> + Send;
+    /// Looks up images by digest or tag; ids that do not exist are left out. A repository that
+    /// does not exist is `Ok(None)`.
+    fn find_images(
+        &self,
+        repository: &str,
+        ids: &[ImageId],
+    ) -> impl Future<Output = Result<Option<Vec<Image>>, AwsError>> + Send;
+    /// Deletes images by digest (at most [`IMAGE_ID_BATCH`]); never by tag.
+    fn delete_images(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> impl Future<Output = Result<DeleteOutcome, AwsError>> + Send;
+}
+
+fn image_from(detail: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
+    let digest: Digest = detail.image_digest()?.parse().ok()?;
+    Some(Image {
+        tags: detail.image_tags().to_vec(),
+        last_pulled_at: detail
+            .last_recorded_pull_time()
+            .map(|t| Timestamp::from(*t)),
+        media_type: detail
+            .image_manifest_media_type()
+            .map_or(MediaType::Manifest, MediaType::from_manifest_media_type),
+        status: detail
+            .image_status()
+            .and_then(|s| ImageStatus::from_ecr(s.as_str()))
+            .unwrap_or_default(),
+        subject: detail
+            .subject_manifest_digest()
+            .and_then(|d| d.parse().ok()),
+        size_bytes: detail.image_size_in_bytes(),
+        ..Image::new(
+            digest,
+            detail
+                .image_pushed_at()
+                .map(|t| Timestamp::from(*t))
+                .unwrap_or_default(),
+        )
+    })
+}
+
+fn identifier(id: &ImageId) -> ImageIdentifier {
+    match id {
+        ImageId::Digest(d) => ImageIdentifier::builder()
+            .image_digest(d.to_string())
+            .build(),
+        ImageId::Tag(t) => ImageIdentifier::builder().image_tag(t).build(),
+    }
+}
+
+/// The digests an image index lists (`manifests[].digest`).
+pub fn parse_index_children(manifest: &str) -> Result<Vec<Digest>, String> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        #[serde(default)]
+        manifests: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        digest: String,
+    }
+    let index: Index = serde_json::from_str(manifest).map_err(|e| e.to_string())?;
+    index
+        .manifests
+        .iter()
+        .map(|m| {
+            m.digest
+                .parse()
+                .map_err(|e: crate::digest::DigestError| e.to_string())
+        })
+        .collect()
+}
+
+impl EcrApi for Client {
+    async fn registry_id(&self) -> Result<String, AwsError> {
+        let out = self
+            .describe_registry()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecr:DescribeRegistry", "registry", e))?;
+        out.registry_id().map(str::to_string).ok_or_else(|| {
+            AwsError::invalid(
+                "ecr:DescribeRegistry",
+                "registry",
+                "no registry id returned",
+            )
+        })
+    }
+
+    async fn list_repositories(&self) -> Result<Vec<String>, AwsError> {
+        let repos: Vec<_> = self
+            .describe_repositories()
+            .max_results(1000)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecr:DescribeRepositories", "registry", e))?;
+        Ok(repos
+            .iter()
+            .filter_map(|r| r.repository_name().map(str::to_string))
+            .collect())
+    }
+
+    async fn list_images(&self, repository: &str) -> Result<Vec<Image>, AwsError> {
+        let details: Vec<_> = self
+            .describe_images()
+            .repository_name(repository)
+            .filter(
+                DescribeImagesFilter::builder()
+                    .image_status(ImageStatusFilter::Any)
+                    .build(),
+            )
+            .max_results(DESCRIBE_IMAGES_PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk("ecr:DescribeImages", format!("repository {repository}"), e)
+            })?;
+        Ok(details.iter().filter_map(image_from).collect())
+    }
+
+    async fn index_children(
+        &self,
+        repository: &str,
+        indexes: &[Digest],
+    ) -> Result<Vec<(Digest, Vec<Digest>)>, AwsError> {
+        const CALL: &str = "ecr:BatchGetImage";
+        let resource = || format!("repository {repository}");
+        let mut request = self.batch_get_image().repository_name(repository);
+        for d in indexes {
+            request = request.image_ids(identifier(&ImageId::Digest(*d)));
+        }
+        for media_type in MediaType::INDEX_TYPES {
+            request = request.accepted_media_types(media_type);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(CALL, resource(), e))?;
+        if let Some(f) = out.failures().first() {
+            return Err(AwsError::invalid(
+                CALL,
+                resource(),
+                format!(
+                    "{}: {}",
+                    f.failure_code().map(|c| c.as_str()).unwrap_or("failure"),
+                    f.failure_reason().unwrap_or_default()
+                ),
+            ));
+        }
+        out.images()
+            .iter()
+            .map(|image| {
+                let digest: Digest = image
+                    .image_id()
+                    .and_then(|id| id.image_digest())
+                    .and_then(|d| d.parse().ok())
+                    .ok_or_else(|| AwsError::invalid(CALL, resource(), "image without a digest"))?;
+                let children = parse_index_children(image.image_manifest().unwrap_or("{}"))
+                    .map_err(|e| {
+                        AwsError::invalid(CALL, resource(), format!("index {digest}: {e}"))
+                    })?;
+                Ok((digest, children))
+            })
+            .collect()
+    }
+
+    async fn find_images(
+        &self,
+        repository: &str,
+        ids: &[ImageId],
+    ) -> Result<Option<Vec<Image>>, AwsError> {
+        const CALL: &str = "ecr:DescribeImages";
+        let ask = |ids: &[ImageId]| {
+            self.describe_images()
+                .repository_name(repository)
+                .set_image_ids(Some(ids.iter().map(identifier).collect()))
+                .filter(
+                    DescribeImagesFilter::builder()
+                        .image_status(ImageStatusFilter::Any)
+                        .build(),
+                )
+                .send()
+        };
+        let resource = format!("repository {repository}");
+        match ask(ids).await {
+            Ok(out) => {
+                return Ok(Some(
+                    out.image_details().iter().filter_map(image_from).collect(),
+                ));
+            }
+            Err(e) => {
+                let e = AwsError::from_sdk(CALL, resource.clone(), e);
+                match e.code.as_deref() {
+                    Some("RepositoryNotFoundException") => return Ok(None),
+                    Some("ImageNotFoundException") if ids.len() > 1 => {}
+                    Some("ImageNotFoundException") => return Ok(Some(Vec::new())),
+                    _ => return Err(e),
+                }
+            }
+        }
+        // One of several ids does not exist, and ECR fails the whole call: ask one at a time.
+        let mut found = Vec::new();
+        for id in ids {
+            match ask(std::slice::from_ref(id)).await {
+                Ok(out) => found.extend(out.image_details().iter().filter_map(image_from)),
+                Err(e) => {
+                    let e = AwsError::from_sdk(CALL, resource.clone(), e);
+                    if e.code.as_deref() != Some("ImageNotFoundException") {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|i| i.digest);
+        found.dedup_by_key(|i| i.digest);
+        Ok(Some(found))
+    }
+
+    async fn delete_images(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> Result<DeleteOutcome, AwsError> {
+        let mut request = self.batch_delete_image().repository_name(repository);
+        for d in digests {
+            request = request.image_ids(identifier(&ImageId::Digest(*d)));
+        }
+        let out = request.send().await.map_err(|e| {
+            AwsError::from_sdk(
+                "ecr:BatchDeleteImage",
+                format!("repository {repository}"),
+                e,
+            )
+        })?;
+        let mut outcome = DeleteOutcome::default();
+        for id in out.image_ids() {
+            if let Some(d) = id.image_digest().and_then(|d| d.parse().ok())
+                && !outcome.deleted.contains(&d)
+            {
+                outcome.deleted.push(d);
+            }
+        }
+        for f in out.failures() {
+            if let Some(d) = f
+                .image_id()
+                .and_then(|id| id.image_digest())
+                .and_then(|d| d.parse().ok())
+            {
+                outcome.failures.push((
+                    d,
+                    f.failure_code()
+                        .map(|c| c.as_str().to_string())
+                        .unwrap_or_default(),
+                    f.failure_reason().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_children_of_an_oci_index() {
+        let a = format!("sha256:{}", "a".repeat(64));
+        let b = format!("sha256:{}", "b".repeat(64));
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",
+            "manifests":[{{"digest":"{a}","platform":{{"architecture":"amd64"}}}},{{"digest":"{b}"}}]}}"#
+        );
+        let children = parse_index_children(&manifest).unwrap();
+        assert_eq!(
+            children.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            vec![a, b]
+        );
+        assert!(parse_index_children("not json").is_err());
+        assert!(parse_index_children(r#"{"manifests":[{"digest":"md5:1"}]}"#).is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! Thin adapters over the AWS SDK. Each module defines a small trait in the domain's terms and
+//! implements it on the SDK client; the scanner and the pruner only see the traits.
+
+pub mod ecr;
+pub mod ecs;
+pub mod lambda;
+pub mod sns;
+
+use std::fmt;
+
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::usage::ScanGap;
+
+/// A failed AWS call, after the SDK's retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{call} on {resource} failed: {message}")]
+pub struct AwsError {
+    /// The operation, as `service:Operation`.
+    pub call: &'static str,
+    /// What it was about.
+    pub resource: String,
+    /// The service's error code, when it sent one (`ThrottlingException`, `AccessDeniedException`).
+    pub code: Option<String>,
+    /// A readable description.
+    pub message: String,
+}
+
+impl AwsError {
+    /// Wraps an SDK error, keeping its code and its full chain of causes.
+    pub fn from_sdk<E>(call: &'static str, resource: impl Into<String>, error: E) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let code = error.code().map(str::to_string);
+        let message = match (error.code(), error.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_string(),
+            _ => DisplayErrorContext(&error).to_string(),
+        };
+        AwsError {
+            call,
+            resource: resource.into(),
+            code,
+            message,
+        }
+    }
+
+    /// A problem the adapter found in an answer (a truncated page, a malformed field).
+    pub fn invalid(
+        call: &'static str,
+        resource: impl Into<String>,
+        message: impl fmt::Display,
+    ) -> Self {
+        AwsError {
+            call,
+            resource: resource.into(),
+            code: None,
+            message: message.to_string(),
+        }
+    }
+
+    /// True when the error code names a resource that does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.ends_with("NotFoundException"))
+    }
+}
+
+impl From<AwsError> for ScanGap {
+    fn from(e: AwsError) -> Self {
+        ScanGap {
+            call: e.call.to_string(),
+            resource: e.resource,
+            error: e.message,
+        }
+    }
+}
+
+/// The last segment of an ARN (`arn:aws:ecs:r:a:service/cluster/name` → `name`), or the input.
+pub fn arn_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
