@@ -186,3 +186,104 @@ fn truncate(s: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{AtRisk, Missing, MissingProblem};
+    use crate::report::{Mode, Report};
+    use crate::usage::Consumer;
+
+    fn task(cluster: &str, n: usize) -> Consumer {
+        Consumer::RunningTask {
+            cluster: cluster.into(),
+            task: format!("task-{n}"),
+            group: Some("service:web".into()),
+            container: "app".into(),
+            stopped: false,
+        }
+    }
+
+    fn missing(n: usize, cluster: &str) -> Missing {
+        Missing {
+            repository: "web".into(),
+            reference: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v{n}"),
+            problem: MissingProblem::TagNotFound,
+            users: vec![task(cluster, n)],
+        }
+    }
+
+    #[test]
+    fn a_clean_report_raises_no_alert() {
+        assert_eq!(alert_for(&Report::empty(Mode::Plan, None)), None);
+    }
+
+    #[test]
+    fn missing_images_are_critical_and_name_the_user_and_what_to_do() {
+        let mut report = Report::empty(Mode::Check, Some("nightly".into()));
+        report.missing = vec![missing(1, "prod")];
+        let alert = alert_for(&report).unwrap();
+        assert_eq!(
+            alert.subject,
+            "ecr-warden CRITICAL: 1 in-use image(s) missing in cluster prod"
+        );
+        assert!(
+            alert
+                .body
+                .contains("MISSING 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1")
+        );
+        assert!(
+            alert.body.contains(
+                "used by running task task-1 in cluster prod (service:web), container app"
+            )
+        );
+        assert!(alert.body.contains("What to do"));
+        assert_eq!(
+            alert.attributes,
+            vec![
+                ("severity".to_string(), "critical".to_string()),
+                ("findings".to_string(), "missing".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn at_risk_alone_is_a_warning() {
+        let mut report = Report::empty(Mode::Plan, None);
+        report.at_risk = vec![AtRisk {
+            repository: "web".into(),
+            digest: format!("sha256:{}", "a".repeat(64)).parse().unwrap(),
+            users: vec![task("dev", 1)],
+        }];
+        let alert = alert_for(&report).unwrap();
+        assert!(
+            alert
+                .subject
+                .starts_with("ecr-warden WARNING: 1 in-use digest(s) untagged")
+        );
+        assert_eq!(alert.attributes[0].1, "warning");
+    }
+
+    #[test]
+    fn huge_reports_are_cut_below_the_sns_limit_and_say_how_much_was_left_out() {
+        let mut report = Report::empty(Mode::Check, None);
+        let cluster = "a-cluster-name-long-enough-to-make-the-subject-overflow-the-one-hundred-character-limit-of-sns";
+        report.missing = (0..5000).map(|n| missing(n, cluster)).collect();
+        let alert = alert_for(&report).unwrap();
+        assert!(alert.body.len() <= BODY_LIMIT, "{}", alert.body.len());
+        let total = alert.body.len()
+            + alert.subject.len()
+            + alert
+                .attributes
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+        assert!(total < 256 * 1024);
+        assert!(alert.body.contains("more finding(s) not shown"));
+        let shown = alert.body.matches("MISSING ").count();
+        assert!(alert.body.contains(&format!("… and {} more", 5000 - shown)));
+        assert!(alert.subject.chars().count() < 100);
+        assert!(!alert.subject.contains('\n'));
+        assert!(alert.subject.ends_with('…'));
+    }
+}

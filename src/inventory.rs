@@ -17,6 +17,10 @@ pub struct Inventory {
     #[serde(default)]
     pub region: Option<String>,
     pub repositories: BTreeMap<String, Repository>,
+    /// True when the list of repositories itself could not be read: a repository absent from
+    /// `repositories` may still exist, so it is never reported as not found.
+    #[serde(default)]
+    pub incomplete: bool,
 }
 
 /// One ECR repository.
@@ -36,6 +40,8 @@ pub enum Listing {
     #[default]
     Complete,
     Partial,
+    /// Listing failed: its images are unknown. Nothing in it is deleted or reported missing.
+    Unavailable,
 }
 
 /// One image (manifest, image index or artifact) in a repository.

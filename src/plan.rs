@@ -568,10 +568,17 @@ impl Resolver<'_, '_> {
                 .insert(consumer.clone());
         };
         let Some(&r) = self.position.get(reference.repository.as_str()) else {
-            report_missing(MissingProblem::RepositoryNotFound);
+            if !inventory.incomplete {
+                report_missing(MissingProblem::RepositoryNotFound);
+            }
             return;
         };
         let repo = &self.repos[r];
+        if repo.repo.listing == Listing::Unavailable {
+            // Unknown images: nothing to protect by lookup and nothing to report; the scan gap
+            // that made it unavailable already withholds every deletion.
+            return;
+        }
         let (found, via) = match (digest, &reference.tag) {
             (Some(d), _) => (repo.by_digest.get(&d).copied(), Via::Digest),
             (None, Some(tag)) => (

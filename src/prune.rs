@@ -189,3 +189,182 @@ fn sorted(tags: &[String]) -> Vec<&str> {
     t.sort_unstable();
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::aws::ecr::{DeleteOutcome, ImageId};
+    use crate::inventory::{Image, MediaType, Repository};
+    use crate::plan::{DeleteReason, Deletion, RepositoryPlan};
+    use crate::time::Timestamp;
+
+    /// An in-memory registry that records every delete call.
+    struct FakeEcr {
+        images: Mutex<Vec<Image>>,
+        calls: Mutex<Vec<Vec<Digest>>>,
+    }
+
+    impl EcrApi for FakeEcr {
+        async fn registry_id(&self) -> Result<String, AwsError> {
+            Ok("123456789012".into())
+        }
+        async fn list_repositories(&self) -> Result<Vec<String>, AwsError> {
+            Ok(vec!["app".into()])
+        }
+        async fn list_images(&self, _: &str) -> Result<Vec<Image>, AwsError> {
+            Ok(self.images.lock().unwrap().clone())
+        }
+        async fn index_children(
+            &self,
+            _: &str,
+            _: &[Digest],
+        ) -> Result<Vec<(Digest, Vec<Digest>)>, AwsError> {
+            Ok(Vec::new())
+        }
+        async fn find_images(
+            &self,
+            _: &str,
+            _: &[ImageId],
+        ) -> Result<Option<Vec<Image>>, AwsError> {
+            Ok(None)
+        }
+        async fn delete_images(
+            &self,
+            _: &str,
+            digests: &[Digest],
+        ) -> Result<DeleteOutcome, AwsError> {
+            self.calls.lock().unwrap().push(digests.to_vec());
+            self.images
+                .lock()
+                .unwrap()
+                .retain(|i| !digests.contains(&i.digest));
+            Ok(DeleteOutcome {
+                deleted: digests.to_vec(),
+                failures: Vec::new(),
+            })
+        }
+    }
+
+    fn d(n: u8) -> Digest {
+        Digest::from_bytes([n; 32])
+    }
+
+    fn image(n: u8, tags: &[&str], index: bool) -> Image {
+        Image {
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            media_type: if index {
+                MediaType::Index
+            } else {
+                MediaType::Manifest
+            },
+            ..Image::new(d(n), Timestamp(1000))
+        }
+    }
+
+    fn setup(count: u8) -> (Inventory, Plan) {
+        let images: Vec<Image> = (0..count).map(|n| image(n, &[], n < 2)).collect();
+        let inventory = Inventory {
+            repositories: [(
+                "app".to_string(),
+                Repository {
+                    images: images.clone(),
+                    ..Repository::default()
+                },
+            )]
+            .into(),
+            ..Inventory::default()
+        };
+        let delete = images
+            .iter()
+            .map(|i| Deletion {
+                digest: i.digest,
+                tags: i.tags.clone(),
+                pushed_at: i.pushed_at,
+                last_pulled_at: None,
+                is_index: i.is_index(),
+                reason: DeleteReason::Unused,
+            })
+            .collect();
+        let plan = Plan {
+            repositories: vec![RepositoryPlan {
+                name: "app".into(),
+                keep: Vec::new(),
+                delete,
+            }],
+            ..Plan::default()
+        };
+        (inventory, plan)
+    }
+
+    #[tokio::test]
+    async fn re_checks_and_skips_what_changed_deletes_indexes_first_in_batches_of_100() {
+        let (inventory, plan) = setup(250);
+        let mut now = inventory.repositories["app"].images.clone();
+        now[5].tags = vec!["release".into()]; // tagged since the scan
+        now[6].pushed_at = Timestamp(2000); // pushed again
+        now[7].last_pulled_at = Some(Timestamp(3000)); // pulled since the scan
+        now.remove(8); // gone already
+        let ecr = FakeEcr {
+            images: Mutex::new(now),
+            calls: Mutex::new(Vec::new()),
+        };
+        let out = prune(&ecr, &plan, &inventory, &Deadline::none()).await;
+        let calls = ecr.calls.lock().unwrap().clone();
+        assert_eq!(
+            calls[0],
+            vec![d(0), d(1)],
+            "indexes go first, in their own batch"
+        );
+        assert!(calls.iter().all(|c| c.len() <= IMAGE_ID_BATCH));
+        assert_eq!(calls.len(), 1 + 3); // 2 indexes, then 244 others in 100 + 100 + 44
+        assert_eq!(out.deleted.len(), 246);
+        let skipped: Vec<(Digest, &str)> = out
+            .skipped
+            .iter()
+            .map(|s| (s.digest, s.why.as_str()))
+            .collect();
+        assert_eq!(skipped.len(), 4);
+        assert!(skipped[0].1.starts_with("tags changed") && skipped[0].0 == d(5));
+        assert_eq!(skipped[1], (d(6), "pushed again since the scan"));
+        assert_eq!(skipped[2], (d(7), "pulled since the scan"));
+        assert_eq!(skipped[3], (d(8), "no longer in the repository"));
+        assert_eq!(
+            out.outcome_of("app", &d(5)),
+            format!("skipped: {}", skipped[0].1)
+        );
+        assert_eq!(out.outcome_of("app", &d(9)), "deleted");
+    }
+
+    #[tokio::test]
+    async fn a_withheld_plan_deletes_nothing() {
+        let (inventory, mut plan) = setup(3);
+        plan.withheld.push(crate::usage::ScanGap {
+            call: "ecs:ListTasks".into(),
+            resource: "prod".into(),
+            error: "denied".into(),
+        });
+        let ecr = FakeEcr {
+            images: Mutex::new(inventory.repositories["app"].images.clone()),
+            calls: Mutex::new(Vec::new()),
+        };
+        let out = prune(&ecr, &plan, &inventory, &Deadline::none()).await;
+        assert!(ecr.calls.lock().unwrap().is_empty());
+        assert_eq!(out, PruneOutcome::default());
+    }
+
+    #[tokio::test]
+    async fn past_the_deadline_no_batch_starts_and_the_rest_is_counted() {
+        let (inventory, plan) = setup(150);
+        let ecr = FakeEcr {
+            images: Mutex::new(inventory.repositories["app"].images.clone()),
+            calls: Mutex::new(Vec::new()),
+        };
+        let expired = Deadline::at(Instant::now(), Duration::from_secs(30));
+        let out = prune(&ecr, &plan, &inventory, &expired).await;
+        assert!(ecr.calls.lock().unwrap().is_empty());
+        assert_eq!(out.not_attempted, 150);
+        assert_eq!(out.outcome_of("app", &d(0)), "not_attempted");
+    }
+}

@@ -174,12 +174,11 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
         }
     }
 
-    let mut revision_batches: Vec<(&String, Vec<String>)> = Vec::new();
+    let mut revision_arns: BTreeMap<&String, Vec<String>> = BTreeMap::new();
     for (cluster, result) in described_services {
         let Some(services) = keep_ok(result, &mut usage.gaps) else {
             continue;
         };
-        let mut revision_arns = Vec::new();
         for service in services {
             for (task_definition, status) in &service.deployments {
                 match parse_task_definition(task_definition) {
@@ -197,14 +196,21 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
                     }),
                 }
             }
-            revision_arns.extend(service.revision_arns);
-        }
-        revision_batches.extend(
             revision_arns
-                .chunks(DESCRIBE_REVISIONS_BATCH)
-                .map(|b| (cluster, b.to_vec())),
-        );
+                .entry(cluster)
+                .or_default()
+                .extend(service.revision_arns);
+        }
     }
+    // Batched per cluster (not per DescribeServices batch) so each call carries the most ARNs.
+    let revision_batches: Vec<(&String, Vec<String>)> = revision_arns
+        .into_iter()
+        .flat_map(|(cluster, arns)| {
+            arns.chunks(DESCRIBE_REVISIONS_BATCH)
+                .map(|b| (cluster, b.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
 
     // Stage 3: digests pinned by service revisions; revisions the rule needs.
     let mut existing: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
@@ -399,6 +405,7 @@ pub async fn scan_inventory<R: EcrApi>(
     );
     inventory.account = keep_ok(account, &mut gaps);
     let Some(repositories) = keep_ok(repositories, &mut gaps) else {
+        inventory.incomplete = true;
         return (inventory, gaps);
     };
 
@@ -429,15 +436,17 @@ pub async fn scan_inventory<R: EcrApi>(
     }))
     .await;
     for (repo, result) in managed.iter().zip(listed) {
-        if let Some(images) = keep_ok(result, &mut gaps) {
-            inventory.repositories.insert(
-                (*repo).clone(),
-                Repository {
-                    listing: Listing::Complete,
-                    images,
-                },
-            );
-        }
+        let repository = match keep_ok(result, &mut gaps) {
+            Some(images) => Repository {
+                listing: Listing::Complete,
+                images,
+            },
+            None => Repository {
+                listing: Listing::Unavailable,
+                images: Vec::new(),
+            },
+        };
+        inventory.repositories.insert((*repo).clone(), repository);
     }
 
     // Images that usage names in repositories not listed above: look them up by id.
@@ -476,15 +485,18 @@ pub async fn scan_inventory<R: EcrApi>(
     }))
     .await;
     for ((repo, _), result) in wanted.into_iter().zip(lookups) {
-        if let Some(Some(images)) = keep_ok(result, &mut gaps) {
-            inventory.repositories.insert(
-                repo,
-                Repository {
-                    listing: Listing::Partial,
-                    images,
-                },
-            );
-        }
+        let listing = match keep_ok(result, &mut gaps) {
+            Some(Some(images)) => Repository {
+                listing: Listing::Partial,
+                images,
+            },
+            Some(None) => continue, // the repository does not exist
+            None => Repository {
+                listing: Listing::Unavailable,
+                images: Vec::new(),
+            },
+        };
+        inventory.repositories.insert(repo, listing);
     }
     (inventory, gaps)
 }
