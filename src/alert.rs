@@ -50,6 +50,9 @@ pub fn alert_for(report: &Report) -> Option<Alert> {
     if report.scan_incomplete {
         raise("scan_incomplete", Severity::High);
     }
+    if !report.diagnoses.is_empty() {
+        raise("pull_failure", Severity::High);
+    }
     if !report.delete_failures.is_empty() {
         raise("delete_failed", Severity::Warning);
     }
@@ -59,6 +62,12 @@ pub fn alert_for(report: &Report) -> Option<Alert> {
     let severity = severity?;
 
     let mut sections: Vec<String> = Vec::new();
+    for d in &report.diagnoses {
+        sections.push(format!(
+            "PULL FAILED task {} in cluster {}, container {}: {} ({})\n  What to do: {}\n",
+            d.task, d.cluster, d.container, d.image, d.cause, d.advice
+        ));
+    }
     for m in &report.missing {
         let mut s = format!(
             "MISSING {} in repository {}: {}.\n",
@@ -118,10 +127,17 @@ pub fn alert_for(report: &Report) -> Option<Alert> {
         1 => format!(" in cluster {}", clusters.first().unwrap()),
         n => format!(" in {n} clusters"),
     };
-    let headline = if !report.missing.is_empty() {
+    let headline = if report.mode == crate::report::Mode::Retirement && !report.missing.is_empty() {
+        format!(
+            "{} image(s) missing for tasks AWS will retire{where_}",
+            report.missing.len()
+        )
+    } else if !report.missing.is_empty() {
         format!("{} in-use image(s) missing{where_}", report.missing.len())
     } else if report.scan_incomplete {
         "usage scan incomplete, nothing deleted".to_string()
+    } else if let Some(d) = report.diagnoses.first() {
+        format!("task {} could not pull its image ({})", d.task, d.cause)
     } else if !report.delete_failures.is_empty() {
         format!("{} deletion(s) failed", report.delete_failures.len())
     } else {

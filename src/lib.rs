@@ -27,11 +27,21 @@
 //!   nothing is deleted.
 //! - [`prune`]: deletes by digest in batches, indexes first, after re-reading each repository.
 //! - [`run`]: one run wired end to end: scan, plan, prune, alert, report.
+//! - [`incident`]: the checks incidents trigger: task retirement, image pull failure.
+//! - [`event`]: the events the function receives; [`handler`]: one event in, one report out.
+//! - [`config`]: environment variables; [`cli`]: the command line and the Lambda entry point;
+//!   [`output`]: the readable table.
 
 pub mod alert;
 pub mod aws;
+pub mod cli;
+pub mod config;
 pub mod digest;
+pub mod event;
+pub mod handler;
+pub mod incident;
 pub mod inventory;
+pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod prune;

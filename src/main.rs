@@ -1,4 +1,6 @@
-fn main() {
-    eprintln!("ecr-warden: the command line arrives with the AWS adapters; see README.md");
-    std::process::exit(2);
+#![recursion_limit = "256"]
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    ecr_warden::cli::main().await
 }

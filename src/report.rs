@@ -54,6 +54,8 @@ pub struct Report {
     pub missing: Vec<Missing>,
     pub at_risk: Vec<AtRisk>,
     pub delete_failures: Vec<DeleteFailure>,
+    /// Why tasks failed to pull their images (pull-failure events).
+    pub diagnoses: Vec<Diagnosis>,
     /// True when the usage scan failed somewhere and nothing was deleted.
     pub scan_incomplete: bool,
     pub errors: Vec<String>,
@@ -99,6 +101,19 @@ pub struct DeletionEntry {
     pub outcome: String,
 }
 
+/// Why one container could not pull its image, as far as ECR can tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cluster: String,
+    pub task: String,
+    pub container: String,
+    pub image: String,
+    /// `image_missing`, `image_archived`, `repository_missing`, `image_present` or `other_registry`.
+    pub cause: String,
+    /// What the operator should do.
+    pub advice: String,
+}
+
 /// An image ECR refused to delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeleteFailure {
@@ -121,6 +136,7 @@ impl Report {
             missing: Vec::new(),
             at_risk: Vec::new(),
             delete_failures: Vec::new(),
+            diagnoses: Vec::new(),
             scan_incomplete: false,
             errors: Vec::new(),
             notes: Vec::new(),
@@ -213,6 +229,25 @@ impl Report {
     /// One line that sums the run up.
     pub fn headline(&self) -> String {
         let s = &self.summary;
+        if matches!(
+            self.mode,
+            Mode::Retirement | Mode::PullFailure | Mode::Ignored
+        ) {
+            let mut line = match self.mode {
+                Mode::Ignored => "event ignored".to_string(),
+                _ => format!("{} missing, {} at risk", s.missing, s.at_risk),
+            };
+            if !self.diagnoses.is_empty() {
+                line.push_str(&format!(
+                    "; {} container(s) diagnosed",
+                    self.diagnoses.len()
+                ));
+            }
+            if self.scan_incomplete {
+                line.push_str("; CHECK INCOMPLETE: see errors");
+            }
+            return line;
+        }
         let mut line = format!(
             "{} image(s) in {} managed repositories: {} kept ({} in use), {} {}",
             s.images,
@@ -235,6 +270,19 @@ impl Report {
             line.push_str("; SCAN INCOMPLETE: nothing deleted");
         }
         line
+    }
+
+    /// Cuts the protected and deletion lists to `limit` entries each (for size-limited responses),
+    /// saying so in the notes; counts and findings are untouched.
+    pub fn truncate_lists(&mut self, limit: usize) {
+        let (p, d) = (self.protected.len(), self.deletions.len());
+        if p > limit || d > limit {
+            self.protected.truncate(limit);
+            self.deletions.truncate(limit);
+            self.notes.push(format!(
+                "lists cut to {limit} entries ({p} protected, {d} deletions in full): run the CLI with --output json for all"
+            ));
+        }
     }
 
     /// True when something a workload needs cannot be pulled.

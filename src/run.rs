@@ -36,6 +36,7 @@ pub async fn run<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
     services: &Services<'_, E, R, L, N>,
     settings: &RunSettings,
     mode: Mode,
+    context: Option<String>,
     now: Timestamp,
     deadline: &Deadline,
 ) -> Report {
@@ -58,6 +59,7 @@ pub async fn run<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
     };
     let dry_run = settings.dry_run || mode != Mode::Prune;
     let mut report = Report::new(mode, dry_run, &plan, pruned.as_ref());
+    report.context = context;
     tracing::info!(
         mode = %mode,
         images = report.summary.images,

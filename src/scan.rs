@@ -114,7 +114,7 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
             clusters
                 .iter()
                 .flat_map(|c| statuses.iter().map(move |&s| (c, s)))
-                .map(|(c, s)| async move { (c, s, limit.call(ecs.list_tasks(c, s)).await) })
+                .map(|(c, s)| async move { (c, s, limit.call(ecs.list_tasks(c, s, None)).await) })
         ),
         limit.call(ecs.list_families()),
     );
@@ -449,6 +449,38 @@ pub async fn scan_inventory<R: EcrApi>(
         inventory.repositories.insert((*repo).clone(), repository);
     }
 
+    look_up_referenced(ecr, &mut inventory, usage, region, &limit, &mut gaps).await;
+    (inventory, gaps)
+}
+
+/// Looks up only the images usage names (no repository is listed in full): for checks that must
+/// be quick, such as a task retirement or a pull failure.
+pub async fn look_up_inventory<R: EcrApi>(
+    ecr: &R,
+    region: Option<&str>,
+    usage: &Usage,
+    concurrency: usize,
+) -> (Inventory, Vec<ScanGap>) {
+    let limit = Limiter::new(concurrency);
+    let mut gaps = Vec::new();
+    let mut inventory = Inventory {
+        region: region.map(str::to_string),
+        ..Inventory::default()
+    };
+    inventory.account = keep_ok(limit.call(ecr.registry_id()).await, &mut gaps);
+    look_up_referenced(ecr, &mut inventory, usage, region, &limit, &mut gaps).await;
+    (inventory, gaps)
+}
+
+/// Adds to `inventory`, as partial listings, the images usage names in repositories it lacks.
+async fn look_up_referenced<R: EcrApi>(
+    ecr: &R,
+    inventory: &mut Inventory,
+    usage: &Usage,
+    region: Option<&str>,
+    limit: &Limiter,
+    gaps: &mut Vec<ScanGap>,
+) {
     // Images that usage names in repositories not listed above: look them up by id.
     let mut wanted: BTreeMap<String, BTreeSet<ImageId>> = BTreeMap::new();
     for (image, pinned) in referenced_images(usage) {
@@ -469,7 +501,6 @@ pub async fn scan_inventory<R: EcrApi>(
         };
         wanted.entry(r.repository).or_default().insert(id);
     }
-    let limit = &limit;
     let lookups = join_all(wanted.iter().map(|(repo, ids)| async move {
         let ids: Vec<ImageId> = ids.iter().cloned().collect();
         let mut found = Vec::new();
@@ -485,7 +516,7 @@ pub async fn scan_inventory<R: EcrApi>(
     }))
     .await;
     for ((repo, _), result) in wanted.into_iter().zip(lookups) {
-        let listing = match keep_ok(result, &mut gaps) {
+        let listing = match keep_ok(result, gaps) {
             Some(Some(images)) => Repository {
                 listing: Listing::Partial,
                 images,
@@ -498,7 +529,6 @@ pub async fn scan_inventory<R: EcrApi>(
         };
         inventory.repositories.insert(repo, listing);
     }
-    (inventory, gaps)
 }
 
 /// Every (image reference, pinned digest) usage names, task-definition revisions included.

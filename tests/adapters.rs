@@ -716,7 +716,7 @@ async fn run_fleet_with_rules(
         lambda: Some(&lambda),
         notifier: Some(&sns),
     };
-    let report = run(&services, &settings, mode, NOW, &Deadline::none()).await;
+    let report = run(&services, &settings, mode, None, NOW, &Deadline::none()).await;
     (report, stats, (e, r))
 }
 

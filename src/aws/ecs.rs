@@ -79,10 +79,12 @@ pub trait EcsApi: Sync {
         &self,
         arns: &[String],
     ) -> impl Future<Output = Result<RevisionBatch, AwsError>> + Send;
+    /// Tasks of a cluster (of one service when `service` is given), running or stopped.
     fn list_tasks(
         &self,
         cluster: &str,
         stopped: bool,
+        service: Option<&str>,
     ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
     /// At most [`DESCRIBE_TASKS_BATCH`] tasks.
     fn describe_tasks(
@@ -234,7 +236,12 @@ impl EcsApi for Client {
         })
     }
 
-    async fn list_tasks(&self, cluster: &str, stopped: bool) -> Result<Vec<String>, AwsError> {
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        stopped: bool,
+        service: Option<&str>,
+    ) -> Result<Vec<String>, AwsError> {
         let status = if stopped {
             DesiredStatus::Stopped
         } else {
@@ -243,6 +250,7 @@ impl EcsApi for Client {
         self.list_tasks()
             .cluster(cluster)
             .desired_status(status)
+            .set_service_name(service.map(str::to_string))
             .max_results(PAGE_SIZE)
             .into_paginator()
             .items()

@@ -1,0 +1,477 @@
+//! End to end: the real binary against a local AWS (moto, run by tests/emulator/harness.py), with
+//! the event files from events/. Asserts ECR's state afterwards, the SNS messages published and the
+//! exit codes. Needs the emulator's Python environment: `make test` (or `make e2e`) creates it and
+//! runs these tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running emulator seeded with a fleet; stopped on drop.
+struct Emulator {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    endpoint: String,
+    digests: BTreeMap<String, String>,
+}
+
+impl Emulator {
+    fn start(fleet: &str, extra: &[&str]) -> Emulator {
+        let python = root().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "the emulator's Python environment is missing: run `make e2e` (or `make test`), which creates .venv"
+        );
+        let mut child = Command::new(python)
+            .arg(root().join("tests/emulator/harness.py"))
+            .arg(root().join("tests/emulator/fleets").join(fleet))
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the emulator");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the emulator did not start ({e}): {line:?}"));
+        Emulator {
+            child,
+            stdin,
+            stdout,
+            endpoint: ready["endpoint"].as_str().unwrap().to_string(),
+            digests: serde_json::from_value(ready["digests"].clone()).unwrap(),
+        }
+    }
+
+    fn ask(&mut self, command: &str) -> Value {
+        writeln!(self.stdin, "{command}").unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap()
+    }
+
+    /// Repository → digests now in ECR.
+    fn ecr(&mut self) -> BTreeMap<String, BTreeSet<String>> {
+        let state = self.ask("ecr");
+        state
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(repo, images)| {
+                let digests = images
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["digest"].as_str().unwrap().to_string())
+                    .collect();
+                (repo.clone(), digests)
+            })
+            .collect()
+    }
+
+    fn sns(&mut self) -> Vec<Value> {
+        self.ask("sns").as_array().unwrap().clone()
+    }
+
+    fn digest(&self, id: &str) -> String {
+        self.digests[id].clone()
+    }
+
+    /// Runs ecr-warden with the emulator as AWS.
+    fn warden(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-warden"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_MAX_ATTEMPTS", "3")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("SCAN_LAMBDA", "false")
+            .env(
+                "SNS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:ecr-warden-alerts",
+            )
+            .env("RUST_LOG", "warn");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run ecr-warden")
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json_report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}); stdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn event(name: &str) -> String {
+    root().join("events").join(name).display().to_string()
+}
+
+const PRUNE_FOR_REAL: [(&str, &str); 4] = [
+    ("DRY_RUN", "false"),
+    ("KEEP_RECENT", "1"),
+    ("KEEP_PUSHED_WITHIN_DAYS", "0"),
+    ("KEEP_PULLED_WITHIN_DAYS", "0"),
+];
+
+fn all_digests(state: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
+    state.values().flatten().cloned().collect()
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let before = aws.ecr();
+    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    let report = json_report(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an in-use image is archived: exit 1"
+    );
+
+    let after = all_digests(&aws.ecr());
+    let deleted: BTreeSet<String> = all_digests(&before).difference(&after).cloned().collect();
+    let expected: BTreeSet<String> = [
+        "web-stale",
+        "api-v-older",
+        "multi-idx0",
+        "multi-c0-amd64",
+        "multi-c0-arm64",
+        "batch-old",
+    ]
+    .iter()
+    .map(|id| aws.digest(id))
+    .collect();
+    assert_eq!(deleted, expected);
+    // The incidents' images survive: the quiet service's sidecar, both untagged pinned digests,
+    // the archived image a standalone family uses.
+    for id in [
+        "fluentd-bbbb",
+        "fluentd-aaaa",
+        "web-first-push",
+        "api-v-old",
+        "batch-archived",
+        "multi-c1-arm64",
+    ] {
+        assert!(after.contains(&aws.digest(id)), "{id} was deleted");
+    }
+    assert_eq!(report["summary"]["deleted"], 6);
+    assert!(
+        report["delete_failures"].as_array().unwrap().is_empty(),
+        "{}",
+        report["delete_failures"]
+    );
+
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 1, "one alert per run");
+    let subject = messages[0]["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with("ecr-warden CRITICAL: 1 in-use image(s) missing"),
+        "{subject}"
+    );
+    let body = messages[0]["message"].as_str().unwrap();
+    assert!(body.contains("batch:v7"), "{body}");
+    assert!(
+        body.contains("AT RISK web@") && body.contains("AT RISK api@"),
+        "{body}"
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn by_default_nothing_is_deleted() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let before = aws.ecr();
+    let out = aws.warden(&["prune", "--output", "json"], &[("KEEP_RECENT", "0")]);
+    let report = json_report(&out);
+    assert_eq!(report["dry_run"], true);
+    assert!(report["summary"]["planned_deletions"].as_u64().unwrap() > 0);
+    assert_eq!(aws.ecr(), before);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn throttling_does_not_change_the_outcome() {
+    let mut calm = Emulator::start("incidents.json", &[]);
+    let calm_report = json_report(&calm.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL));
+    let mut throttled = Emulator::start(
+        "incidents.json",
+        &[
+            "--throttle",
+            "ListServices=2",
+            "--throttle",
+            "DescribeTasks=2",
+            "--throttle",
+            "DescribeImages=2",
+            "--throttle",
+            "ListTaskDefinitionFamilies=2",
+        ],
+    );
+    let out = throttled.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL);
+    let report = json_report(&out);
+    let stats = throttled.ask("stats");
+    assert_eq!(stats["DescribeTasks"]["faults"], 2, "{stats}");
+    assert_eq!(report["scan_incomplete"], false, "{}", report["errors"]);
+    let digests = |r: &Value, list: &str| -> BTreeSet<String> {
+        r[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["digest"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        digests(&report, "deletions"),
+        digests(&calm_report, "deletions")
+    );
+    assert_eq!(
+        digests(&report, "protected"),
+        digests(&calm_report, "protected")
+    );
+    assert_eq!(report["summary"], calm_report["summary"]);
+    assert_eq!(calm.ask("stats")["DescribeTasks"]["faults"], 0);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn an_ecs_call_that_always_fails_deletes_nothing() {
+    let mut aws = Emulator::start("incidents.json", &["--deny", "DescribeTasks"]);
+    let before = aws.ecr();
+    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    assert_eq!(report["scan_incomplete"], true);
+    assert_eq!(report["summary"]["deleted"], 0);
+    assert_eq!(
+        aws.ecr(),
+        before,
+        "nothing may be deleted on a partial scan"
+    );
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ecs:DescribeTasks")
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_retirement_whose_image_is_gone_alerts_at_once() {
+    let mut aws = Emulator::start("retirement.json", &[]);
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("health-task-retirement-services.json"),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_report(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(report["mode"], "retirement");
+    let missing = report["missing"].as_array().unwrap();
+    assert!(!missing.is_empty());
+    assert!(
+        missing.iter().all(|m| m["repository"] == "checkout"),
+        "{missing:?}"
+    );
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 1);
+    let subject = messages[0]["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("missing for tasks AWS will retire in cluster prod"),
+        "{subject}"
+    );
+    let body = messages[0]["message"].as_str().unwrap();
+    assert!(
+        body.contains("AWS_ECS_TASK_PATCHING_RETIREMENT_TEST_1"),
+        "{body}"
+    );
+    assert!(body.contains("Thu, 26 Nov 2026 00:00:00 GMT"), "{body}");
+    assert!(body.contains("service checkout in cluster prod"), "{body}");
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_retirement_whose_images_are_present_stays_quiet() {
+    let mut aws = Emulator::start("retirement.json", &[]);
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("health-task-retirement-no-end-time.json"),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_report(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report["missing"].as_array().unwrap().is_empty());
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("checked 3 image reference(s)"),
+        "{}",
+        report["notes"]
+    );
+    assert!(aws.sns().is_empty());
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn pull_failures_are_diagnosed() {
+    let mut aws = Emulator::start("retirement.json", &[]);
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("ecs-task-pull-failure.json"),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_report(&out);
+    assert_eq!(report["diagnoses"][0]["cause"], "image_missing", "{report}");
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("ecs-task-pull-failure-image-present.json"),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_report(&out);
+    assert_eq!(report["diagnoses"][0]["cause"], "image_present", "{report}");
+    assert!(
+        report["diagnoses"][0]["advice"]
+            .as_str()
+            .unwrap()
+            .contains("VPC endpoints")
+    );
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 2);
+    assert!(messages[0]["subject"].as_str().unwrap().contains("missing"));
+    assert!(
+        messages[1]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("could not pull its image (image_present)")
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn unknown_and_malformed_events_delete_nothing() {
+    let mut aws = Emulator::start("retirement.json", &[]);
+    let before = aws.ecr();
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("ignored/s3-object-created.json"),
+            "--output",
+            "json",
+        ],
+        &PRUNE_FOR_REAL,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_report(&out)["mode"], "ignored");
+    for name in [
+        "malformed/unknown-action.json",
+        "malformed/not-an-object.json",
+        "malformed/health-without-detail.json",
+    ] {
+        let out = aws.warden(
+            &["invoke", "--event", &event(name), "--output", "json"],
+            &PRUNE_FOR_REAL,
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("ecr-warden: "), "{name}: {stderr}");
+    }
+    assert_eq!(aws.ecr(), before);
+    assert!(aws.sns().is_empty());
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn the_nightly_schedule_prunes_through_the_handler() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let before = all_digests(&aws.ecr());
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("scheduled-nightly.json"),
+            "--output",
+            "json",
+        ],
+        &PRUNE_FOR_REAL,
+    );
+    let report = json_report(&out);
+    assert_eq!(report["mode"], "prune");
+    assert_eq!(report["summary"]["deleted"], 6);
+    assert_eq!(before.len() - all_digests(&aws.ecr()).len(), 6);
+    assert!(
+        report["context"]
+            .as_str()
+            .unwrap()
+            .contains("rule/ecr-warden-nightly")
+    );
+    let out = aws.warden(
+        &[
+            "invoke",
+            "--event",
+            &event("scheduler-check.json"),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(json_report(&out)["mode"], "check");
+}

@@ -1,0 +1,354 @@
+"""A local AWS for ecr-warden's end-to-end tests and demo.
+
+Runs moto's server in-process on a loopback port, fills the gaps between moto and AWS that matter
+to ecr-warden, seeds a fleet from a JSON file, and then answers one-line commands on stdin:
+
+  sns        prints the SNS messages published so far, as one JSON line
+  ecr        prints every repository's images {repo: [{digest, tags}]}, as one JSON line
+  stats      prints request counts per operation {op: {"attempts": n, "faults": n}}
+  quit       stops (so does closing stdin)
+
+Gaps filled: tasks are created in the backend with containers'
+imageDigest set; untagged images (a tag moved) keep existing; ListTasks filters by serviceName;
+services carry ACTIVE deployments and current service revisions, and DescribeServiceRevisions
+answers from them; pull times and archived status are set on images; deleting a child of an image
+index is refused like ECR does, and every deleted image id is listed in the answer (moto
+leaves out untagged ones). Faults can be injected per operation: throttling for the first N
+attempts, or a permanent AccessDeniedException. A fixed latency can be added to every request.
+
+Usage: python harness.py FLEET.json [--throttle OP=N ...] [--deny OP ...] [--latency-ms MS]
+The first line printed is {"endpoint": URL, "digests": {image id: digest}, "tasks": {...}}.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import boto3
+from moto.ecr import models as ecr_models
+from moto.ecr.models import ecr_backends
+from moto.ecs import models as ecs_models
+from moto.ecs import responses as ecs_responses
+from moto.ecs.models import ecs_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sns.models import sns_backends
+from werkzeug.serving import make_server
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+DAY = 86400
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+
+
+# --- Faults, latency and counting, as WSGI middleware --------------------------------------
+
+class Middleware:
+    """Counts requests per operation; injects latency, throttling and denials."""
+
+    def __init__(self, app, throttle, deny, latency_ms):
+        self.app = app
+        self.throttle = throttle
+        self.deny = set(deny)
+        self.latency = latency_ms / 1000.0
+        self.lock = threading.Lock()
+        self.attempts = defaultdict(int)
+        self.faults = defaultdict(int)
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        op = target.rsplit(".", 1)[-1] if target else None
+        if op is None and environ.get("REQUEST_METHOD") == "POST":
+            # Query protocol (SNS): the action is in the form body.
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            import io
+            environ["wsgi.input"] = io.BytesIO(body)
+            for part in body.decode(errors="replace").split("&"):
+                if part.startswith("Action="):
+                    op = part[len("Action="):]
+        if self.latency:
+            time.sleep(self.latency)
+        if op:
+            with self.lock:
+                n = self.attempts[op]
+                self.attempts[op] += 1
+                error = None
+                if op in self.deny:
+                    error = ("AccessDeniedException", f"User is not authorized to perform {op}")
+                elif n < self.throttle.get(op, 0):
+                    error = ("ThrottlingException", "Rate exceeded")
+                if error:
+                    self.faults[op] += 1
+            if error:
+                body = json.dumps({"__type": error[0], "message": error[1]}).encode()
+                start_response("400 Bad Request", [
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("x-amzn-ErrorType", error[0]),
+                    ("Content-Length", str(len(body))),
+                ])
+                return [body]
+        return self.app(environ, start_response)
+
+    def stats(self):
+        with self.lock:
+            return {op: {"attempts": n, "faults": self.faults.get(op, 0)} for op, n in sorted(self.attempts.items())}
+
+
+# --- Filling moto's gaps ----------------------------------------------------------------------
+
+def patch_moto():
+    # ListTasks: filter by serviceName (moto ignores it) through the task's group.
+    original_list_tasks = ecs_models.EC2ContainerServiceBackend.list_tasks
+
+    def list_tasks(self, cluster_str=None, container_instance=None, family=None,
+                   started_by=None, service_name=None, desiredStatus=None):
+        tasks = original_list_tasks(self, cluster_str, container_instance, family, started_by,
+                                    None, desiredStatus or "RUNNING")
+        if service_name:
+            name = service_name.rsplit("/", 1)[-1]
+            tasks = [t for t in tasks if t.group == f"service:{name}"]
+        return tasks
+
+    ecs_models.EC2ContainerServiceBackend.list_tasks = list_tasks
+
+    # DescribeServiceRevisions: answer from what the fleet pinned.
+    def describe_service_revisions(self):
+        arns = self._get_param("serviceRevisionArns", [])
+        revisions, failures = [], []
+        for arn in arns:
+            revision = REVISIONS.get(arn)
+            if revision is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                revisions.append(revision)
+        return ecs_responses.ActionResult({"serviceRevisions": revisions, "failures": failures})
+
+    ecs_responses.EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
+
+    # BatchDeleteImage: ECR refuses to delete an image an existing index still lists.
+    original_delete = ecr_models.ECRBackend.batch_delete_image
+
+    def batch_delete_image(self, repository_name, registry_id=None, image_ids=None):
+        repository = self.repositories.get(repository_name)
+        refused = []
+        if repository is not None and image_ids:
+            deleting = {i.get("imageDigest") for i in image_ids}
+            listed = set()
+            for image in repository.images:
+                if image.image_digest in deleting:
+                    continue
+                if image.image_manifest_media_type == INDEX_TYPE:
+                    listed |= {m["digest"] for m in json.loads(image.image_manifest).get("manifests", [])}
+            keep = []
+            for i in image_ids:
+                if i.get("imageDigest") in listed:
+                    refused.append({
+                        "imageId": i,
+                        "failureCode": "ImageReferencedByManifestList",
+                        "failureReason": "Requested image referenced by manifest list",
+                    })
+                else:
+                    keep.append(i)
+            image_ids = keep
+        result = original_delete(self, repository_name, registry_id, image_ids) if image_ids else {"imageIds": [], "failures": []}
+        # moto lists a deleted image once per tag, so an untagged one not at all; ECR lists every
+        # deleted image id.
+        listed_ids = {getattr(i, "image_digest", None) for i in result["imageIds"]}
+        failed = {f.get("imageId", {}).get("imageDigest") for f in result.get("failures", [])}
+        remaining = {i.image_digest for i in repository.images} if repository is not None else set()
+        for i in image_ids or []:
+            d = i.get("imageDigest")
+            if d and d not in listed_ids and d not in failed and d not in remaining:
+                result["imageIds"].append({"imageDigest": d})
+        result["failures"] = list(result.get("failures", [])) + refused
+        return result
+
+    ecr_models.ECRBackend.batch_delete_image = batch_delete_image
+
+
+REVISIONS = {}
+
+
+# --- Seeding a fleet --------------------------------------------------------------------------
+
+def manifest_for(image_id, children_digests=None):
+    if children_digests is not None:
+        body = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": [
+            {"mediaType": MANIFEST_TYPE, "digest": d, "size": 100,
+             "platform": {"architecture": arch, "os": "linux"}}
+            for d, arch in zip(children_digests, ["amd64", "arm64", "s390x", "ppc64le"])]}
+        media = INDEX_TYPE
+    else:
+        config = "sha256:" + hashlib.sha256(f"config {image_id}".encode()).hexdigest()
+        layer = "sha256:" + hashlib.sha256(f"layer {image_id}".encode()).hexdigest()
+        body = {"schemaVersion": 2, "mediaType": MANIFEST_TYPE,
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 1000},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": 1000}]}
+        media = MANIFEST_TYPE
+    text = json.dumps(body, sort_keys=True)
+    return text, media, "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def expand(image, digests):
+    """ECR/repo:tag → full host; {id} → that image's digest."""
+    image = image.replace("ECR/", HOST + "/")
+    while "{" in image:
+        start = image.index("{")
+        end = image.index("}", start)
+        image = image[:start] + digests[image[start + 1:end]] + image[end + 1:]
+    return image
+
+
+def seed(fleet, endpoint):
+    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    ecr = boto3.client("ecr", **kw)
+    ecs = boto3.client("ecs", **kw)
+    sns = boto3.client("sns", **kw)
+    now = int(datetime.now(timezone.utc).timestamp())
+    digests = {}
+
+    for topic in fleet.get("topics", []):
+        sns.create_topic(Name=topic)
+
+    backend = ecr_backends[ACCOUNT][REGION]
+    for repo, images in fleet.get("repositories", {}).items():
+        ecr.create_repository(repositoryName=repo)
+        # Children before their indexes.
+        ordered = sorted(images, key=lambda i: 1 if i.get("children") else 0)
+        for spec in ordered:
+            children = [digests[c] for c in spec["children"]] if spec.get("children") else None
+            text, media, digest = manifest_for(f"{repo}/{spec['id']}", children)
+            digests[spec["id"]] = digest
+            tags = spec.get("tags", [])
+            ecr.put_image(repositoryName=repo, imageManifest=text, imageManifestMediaType=media,
+                          imageDigest=digest, imageTag=tags[0] if tags else f"seed-{spec['id']}")
+            image = next(i for i in backend.repositories[repo].images if i.image_digest == digest)
+            for tag in tags[1:]:
+                image.update_tag(tag)
+            if not tags:  # pushed by digest, or its tag has moved on since
+                image.image_tags = []
+                image.image_tag = None
+            image.image_pushed_at = now - int(spec.get("pushed_days_ago", 0) * DAY)
+            if "pulled_days_ago" in spec:
+                image.last_recorded_pull_time = now - int(spec["pulled_days_ago"] * DAY)
+            if spec.get("status"):
+                image.image_status = spec["status"]
+            else:
+                image.image_status = "ACTIVE"
+        for spec in images:
+            if spec.get("deleted"):
+                # Pushed, used, then deleted: the digest is known to the fleet but gone from ECR.
+                backend.batch_delete_image(repo, None, [{"imageDigest": digests[spec["id"]]}])
+
+    for td in fleet.get("task_definitions", []):
+        ecs.register_task_definition(family=td["family"], containerDefinitions=[
+            {"name": c["name"], "image": expand(c["image"], digests), "memory": 128} for c in td["containers"]])
+    for name in fleet.get("deregistered", []):
+        ecs.deregister_task_definition(taskDefinition=name)
+
+    ecs_backend = ecs_backends[ACCOUNT][REGION]
+    tasks_out = {}
+    for cluster, spec in fleet.get("clusters", {}).items():
+        ecs.create_cluster(clusterName=cluster)
+        for svc in spec.get("services", []):
+            ecs.create_service(cluster=cluster, serviceName=svc["name"], taskDefinition=svc["task_definition"], desiredCount=1)
+            service = ecs_backend.services[f"{cluster}:{svc['name']}"]
+            for older in svc.get("active", []):
+                arn = ecs_backend.describe_task_definition(older).arn
+                service.deployments.append(dict(service.deployments[0], id=f"ecs-svc/{older}", status="ACTIVE", taskDefinition=arn))
+            if svc.get("pins"):
+                arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{cluster}/{svc['name']}/1"
+                service.current_service_revisions = [{"arn": arn, "requestedTaskCount": 1, "runningTaskCount": 1, "pendingTaskCount": 0}]
+                td = ecs_backend.describe_task_definition(svc["task_definition"])
+                images = {c["name"]: c["image"] for c in td.container_definitions}
+                REVISIONS[arn] = {
+                    "serviceRevisionArn": arn,
+                    "serviceArn": service.arn,
+                    "clusterArn": service.cluster_arn,
+                    "taskDefinition": td.arn,
+                    "containerImages": [
+                        {"containerName": name, "imageDigest": digests[pin], "image": images.get(name, "")}
+                        for name, pin in svc["pins"].items()],
+                }
+        cluster_obj = ecs_backend.clusters[cluster]
+        for i, task in enumerate(spec.get("tasks", [])):
+            td = ecs_backend.describe_task_definition(task["task_definition"])
+            t = ecs_models.Task(cluster_obj, td, None, {}, ecs_backend, task.get("group", f"family:{td.family}"))
+            t.last_status = "RUNNING"
+            # moto models one container per task definition; give it the pinned digest.
+            for container in t.containers:
+                pin = task.get("digests", {}).get(container.name)
+                if pin:
+                    container.image_digest = digests[pin]
+                container.last_status = "RUNNING"
+            ecs_backend.tasks.setdefault(cluster, {})[t.task_arn] = t
+            tasks_out[task.get("name", f"{cluster}-{i}")] = t.task_arn
+    return digests, tasks_out
+
+
+# --- Commands ---------------------------------------------------------------------------------
+
+def sns_messages():
+    out = []
+    for topic in sns_backends[ACCOUNT][REGION].topics.values():
+        for message_id, message, subject, attributes, _ in getattr(topic, "sent_notifications", []):
+            out.append({"topic": topic.arn, "subject": subject, "message": message,
+                        "attributes": {k: v.get("Value", v.get("StringValue")) if isinstance(v, dict) else v
+                                       for k, v in (attributes or {}).items()}})
+    return out
+
+
+def ecr_state():
+    backend = ecr_backends[ACCOUNT][REGION]
+    return {name: sorted(({"digest": i.image_digest, "tags": sorted(i.image_tags)} for i in repo.images),
+                         key=lambda x: x["digest"])
+            for name, repo in backend.repositories.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("fleet")
+    parser.add_argument("--throttle", action="append", default=[], help="OP=N: throttle the first N attempts")
+    parser.add_argument("--deny", action="append", default=[], help="OP: always AccessDeniedException")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+
+    patch_moto()
+    throttle = {op: int(n) for op, n in (t.split("=") for t in args.throttle)}
+    app = Middleware(DomainDispatcherApplication(create_backend_app), {}, [], 0)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+
+    with open(args.fleet) as f:
+        fleet = json.load(f)
+    digests, tasks = seed(fleet, endpoint)
+    # Faults and latency apply from here on, to the tool under test only.
+    app.throttle, app.deny, app.latency = throttle, set(args.deny), args.latency_ms / 1000.0
+    app.attempts.clear()
+
+    print(json.dumps({"endpoint": endpoint, "digests": digests, "tasks": tasks}), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "sns":
+            print(json.dumps(sns_messages()), flush=True)
+        elif command == "ecr":
+            print(json.dumps(ecr_state()), flush=True)
+        elif command == "stats":
+            print(json.dumps(app.stats()), flush=True)
+        elif command == "quit":
+            break
+        else:
+            print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
