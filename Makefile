@@ -4,11 +4,17 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
+PACKAGE_STAMP := $(INFRA_VENV)/.package-installed
+TEMPLATE := infra/template.yaml
+# The SAM CLI's rust-cargolambda build method is a beta feature.
+SAM := SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 PATH="$(CURDIR)/$(INFRA_VENV)/bin:$$PATH" $(INFRA_VENV)/bin/sam
 
-.PHONY: test fmt-check clippy unit e2e demo bench bench-core venv clean
+.PHONY: test fmt-check clippy unit e2e lint-infra package deploy demo bench bench-core venv infra-venv clean
 
-## Everything CI runs: format, lint, unit/scenario/property/adapter tests, end-to-end tests.
-test: fmt-check clippy unit e2e
+## Everything CI runs: format, lint, unit/scenario/property/adapter tests, end-to-end tests, template lint.
+test: fmt-check clippy unit e2e lint-infra
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -31,6 +37,33 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 	touch $@
 
+## The deployment template: cfn-lint and SAM's own validation (tools in a local venv from PyPI).
+lint-infra: infra-venv
+	$(INFRA_VENV)/bin/cfn-lint $(TEMPLATE)
+	$(SAM) validate --lint --template-file $(TEMPLATE) --region us-east-1
+
+infra-venv: $(INFRA_STAMP)
+
+$(INFRA_STAMP): infra/requirements.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+$(PACKAGE_STAMP): infra/requirements-package.txt $(INFRA_STAMP)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-package.txt
+	touch $@
+
+## The deployable artifact: an arm64 `bootstrap` built by cargo-lambda (zig cross-compiles).
+package: $(PACKAGE_STAMP)
+	rustup target add aarch64-unknown-linux-gnu
+	$(SAM) build --template-file $(TEMPLATE) --beta-features
+	@ls -l .aws-sam/build/Warden/bootstrap | awk '{printf "bootstrap: %.1f MiB\n", $$5 / 1048576}'
+	@file .aws-sam/build/Warden/bootstrap || true
+
+## First deployment: answers the parameters interactively and saves them in samconfig.toml.
+deploy: package
+	$(SAM) deploy --guided --template-file .aws-sam/build/template.yaml --capabilities CAPABILITY_IAM
+
 ## Runs the binary against the emulator seeded with a realistic fleet and explains each step.
 demo: venv
 	$(CARGO) build --locked --quiet
@@ -44,4 +77,4 @@ bench: bench-core
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(INFRA_VENV) .aws-sam
