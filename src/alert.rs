@@ -53,6 +53,9 @@ pub fn alert_for(report: &Report) -> Option<Alert> {
     if !report.diagnoses.is_empty() {
         raise("pull_failure", Severity::High);
     }
+    if !report.lifecycle_risks.is_empty() {
+        raise("lifecycle_risk", Severity::High);
+    }
     if !report.delete_failures.is_empty() {
         raise("delete_failed", Severity::Warning);
     }
@@ -97,6 +100,32 @@ pub fn alert_for(report: &Report) -> Option<Alert> {
         );
         sections.push(s);
     }
+    for r in &report.lifecycle_risks {
+        let mut s = format!(
+            "LIFECYCLE RISK {}@{} ({}): the repository's lifecycle policy would {} it (rule {}{}).\n",
+            r.repository,
+            r.digest,
+            if r.tags.is_empty() {
+                "untagged".to_string()
+            } else {
+                r.tags.join(", ")
+            },
+            r.verdict.action,
+            r.verdict.rule_priority,
+            r.verdict
+                .rule_description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default(),
+        );
+        for u in &r.users {
+            let _ = writeln!(s, "  used by {u}");
+        }
+        s.push_str(
+            "  What to do: add a top-priority rule that keeps these images (for example the guard-tag rule in ecr-warden's README), or narrow the rule's selection.\n",
+        );
+        sections.push(s);
+    }
     for f in &report.delete_failures {
         sections.push(format!(
             "DELETE FAILED {}@{}: {} {}\n",
@@ -138,6 +167,11 @@ pub fn alert_for(report: &Report) -> Option<Alert> {
         "usage scan incomplete, nothing deleted".to_string()
     } else if let Some(d) = report.diagnoses.first() {
         format!("task {} could not pull its image ({})", d.task, d.cause)
+    } else if !report.lifecycle_risks.is_empty() {
+        format!(
+            "{} in-use image(s) a lifecycle policy would remove",
+            report.lifecycle_risks.len()
+        )
     } else if !report.delete_failures.is_empty() {
         format!("{} deletion(s) failed", report.delete_failures.len())
     } else {

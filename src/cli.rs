@@ -42,6 +42,11 @@ pub enum Command {
     Prune,
     /// Verify that every in-use image exists; exit status 1 when one is missing.
     Check,
+    /// Show what a repository's own lifecycle policy would do to each image, next to what is in use.
+    LifecyclePreview {
+        /// The repository.
+        repository: String,
+    },
     /// Run the Lambda handler on an event file, exactly as Lambda would.
     Invoke {
         /// A JSON event (see events/).
@@ -154,6 +159,9 @@ pub async fn main() -> ExitCode {
             let code = exit_code(&report);
             (report, code)
         }
+        Command::LifecyclePreview { repository } => {
+            return lifecycle_preview(&aws, &config, repository, cli.output, now).await;
+        }
         Command::Invoke { event } => {
             let text = match std::fs::read_to_string(event) {
                 Ok(t) => t,
@@ -200,9 +208,74 @@ pub async fn main() -> ExitCode {
     code
 }
 
-/// 1 when an in-use image is missing, the scan was incomplete or deletions failed; 0 otherwise.
+async fn lifecycle_preview(
+    aws: &Aws,
+    config: &Config,
+    repository: &str,
+    output: Output,
+    now: Timestamp,
+) -> ExitCode {
+    let policy = match crate::policy::Policy::new(crate::policy::PolicySettings {
+        repositories: vec![repository.to_string()],
+        keep_tag_patterns: config.policy.keep_tag_patterns().to_vec(),
+        keep_recent: i64::from(config.policy.keep_recent),
+        keep_pushed_within_days: i64::from(config.policy.keep_pushed_within_days),
+        keep_pulled_within_days: i64::from(config.policy.keep_pulled_within_days),
+        rollback_revisions: i64::from(config.policy.rollback_revisions),
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ecr-warden: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = RunSettings {
+        policy,
+        scan: config.scan.clone(),
+        dry_run: true,
+        region: aws.region.clone(),
+    };
+    let (inventory, plan) = crate::run::scan_and_plan(&aws.services(), &settings, now).await;
+    let (Some(repo), Some(repo_plan)) = (
+        inventory.repositories.get(repository),
+        plan.repositories.iter().find(|r| r.name == repository),
+    ) else {
+        eprintln!("ecr-warden: repository {repository} was not found or could not be listed");
+        for gap in &plan.withheld {
+            eprintln!("  {gap}");
+        }
+        return ExitCode::from(2);
+    };
+    let rows = match crate::lifecycle::preview(repo, repo_plan, now) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("ecr-warden: repository {repository}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        ),
+        Output::Table => print!(
+            "{}",
+            crate::output::preview_table(repository, repo.lifecycle_policy.is_some(), &rows)
+        ),
+    }
+    let risky = rows.iter().any(|r| r.in_use && r.lifecycle.is_some());
+    if risky || plan.is_withheld() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// 1 when an in-use image is missing or threatened by a lifecycle policy, the scan was incomplete
+/// or deletions failed; 0 otherwise.
 pub fn exit_code(report: &Report) -> ExitCode {
-    let bad = report.has_missing() || report.scan_incomplete || !report.delete_failures.is_empty();
+    let bad =
+        report.needs_attention() || report.scan_incomplete || !report.delete_failures.is_empty();
     if bad {
         ExitCode::FAILURE
     } else {

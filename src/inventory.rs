@@ -31,6 +31,12 @@ pub struct Repository {
     #[serde(default)]
     pub listing: Listing,
     pub images: Vec<Image>,
+    /// The repository's lifecycle policy (JSON text), if it has one.
+    #[serde(default)]
+    pub lifecycle_policy: Option<String>,
+    /// Why the lifecycle policy could not be read, if it could not.
+    #[serde(default)]
+    pub lifecycle_error: Option<String>,
 }
 
 /// How much of a repository the scan listed.

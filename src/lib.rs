@@ -41,6 +41,7 @@ pub mod event;
 pub mod handler;
 pub mod incident;
 pub mod inventory;
+pub mod lifecycle;
 pub mod output;
 pub mod plan;
 pub mod policy;

@@ -87,6 +87,21 @@ pub fn table(report: &Report) -> String {
             let _ = writeln!(out, "         used by {u}");
         }
     }
+    for r in &report.lifecycle_risks {
+        let _ = writeln!(
+            out,
+            "LIFECYCLE RISK  {}@{} would be {}",
+            r.repository,
+            r.digest,
+            match r.verdict.action {
+                crate::lifecycle::ActionKind::Expire => format!("expired: {}", r.verdict),
+                crate::lifecycle::ActionKind::Transition => format!("archived: {}", r.verdict),
+            }
+        );
+        for u in &r.users {
+            let _ = writeln!(out, "         used by {u}");
+        }
+    }
     for d in &report.diagnoses {
         let _ = writeln!(
             out,
@@ -122,6 +137,66 @@ pub fn table(report: &Report) -> String {
             ""
         },
         report.headline()
+    );
+    out
+}
+
+/// Renders a lifecycle preview.
+pub fn preview_table(
+    repository: &str,
+    has_policy: bool,
+    rows: &[crate::lifecycle::PreviewRow],
+) -> String {
+    let mut out = String::new();
+    if !has_policy {
+        let _ = writeln!(
+            out,
+            "{repository} has no lifecycle policy: it expires nothing by itself."
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<14} {:<24} {:<21} {:<34} IN USE / KEPT BECAUSE",
+        "DIGEST", "TAGS", "PUSHED", "LIFECYCLE POLICY"
+    );
+    for r in rows {
+        let tags = if r.tags.is_empty() {
+            "(untagged)".to_string()
+        } else {
+            r.tags.join(",")
+        };
+        let lifecycle = r
+            .lifecycle
+            .as_ref()
+            .map_or("keeps".to_string(), |v| v.to_string());
+        let why = if r.kept_because.is_empty() {
+            "ecr-warden would delete it".to_string()
+        } else {
+            r.kept_because.join("; ")
+        };
+        let flag = if r.in_use && r.lifecycle.is_some() {
+            "!! "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:<14} {:<24} {:<21} {:<34} {flag}{why}",
+            r.digest.short_hex(12),
+            tags,
+            r.pushed_at.to_string(),
+            lifecycle
+        );
+    }
+    let risky = rows
+        .iter()
+        .filter(|r| r.in_use && r.lifecycle.is_some())
+        .count();
+    let _ = writeln!(
+        out,
+        "{} image(s); the lifecycle policy would act on {}, of which {risky} in use (marked !!)",
+        rows.len(),
+        rows.iter().filter(|r| r.lifecycle.is_some()).count()
     );
     out
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::inventory::{Image, ImageStatus, Inventory, Listing, Repository};
+use crate::lifecycle::{LifecyclePolicy, Verdict};
 use crate::policy::Policy;
 use crate::reference::{ImageRef, Registry};
 use crate::revisions::{RevisionRole, needed_revisions};
@@ -32,6 +33,8 @@ pub struct Plan {
     pub missing: Vec<Missing>,
     /// In-use digests that are untagged: any "expire untagged" lifecycle rule will delete them.
     pub at_risk: Vec<AtRisk>,
+    /// In-use images a repository's own lifecycle policy would expire or archive.
+    pub lifecycle_risks: Vec<LifecycleRisk>,
     /// Why deletions are withheld. Non-empty means the plan deletes nothing.
     pub withheld: Vec<ScanGap>,
     /// References that could not be parsed, and similar problems that do not block the plan.
@@ -165,6 +168,18 @@ impl MissingProblem {
     }
 }
 
+/// An in-use image that the repository's native lifecycle policy would expire or archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LifecycleRisk {
+    pub repository: String,
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    /// The rule that would act, and how.
+    pub verdict: Verdict,
+    /// Who uses the image.
+    pub users: Vec<String>,
+}
+
 /// An in-use digest that no tag points to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AtRisk {
@@ -223,6 +238,7 @@ pub struct Summary {
     pub deletions: usize,
     pub missing: usize,
     pub at_risk: usize,
+    pub lifecycle_risks: usize,
 }
 
 impl Plan {
@@ -244,6 +260,7 @@ impl Plan {
             repositories: self.repositories.len(),
             missing: self.missing.len(),
             at_risk: self.at_risk.len(),
+            lifecycle_risks: self.lifecycle_risks.len(),
             ..Summary::default()
         };
         for repo in &self.repositories {
@@ -509,15 +526,61 @@ fn plan_with(
 
     let withheld = out.is_withheld();
     // Each repository's lookups are dropped as soon as its decisions are made.
-    out.repositories = map_in_parallel(repos, parallel, |mut repo| {
+    let decided = map_in_parallel(repos, parallel, |mut repo| {
         if repo.repo.listing != Listing::Complete || !policy.manages(repo.name) {
             return None;
         }
         retain(&mut repo, policy, now);
         close_over_indexes_and_referrers(&mut repo);
-        Some(decide(repo, withheld))
+        let (risks, warning) = lifecycle_risks(&repo, now);
+        Some((decide(repo, withheld), risks, warning))
     });
+    for (repository, risks, warning) in decided {
+        out.repositories.push(repository);
+        out.lifecycle_risks.extend(risks);
+        out.warnings.extend(warning);
+    }
     out
+}
+
+/// In-use images the repository's own lifecycle policy would act on.
+fn lifecycle_risks(repo: &RepoIndex, now: Timestamp) -> (Vec<LifecycleRisk>, Option<String>) {
+    let name = repo.name;
+    let Some(text) = &repo.repo.lifecycle_policy else {
+        let warning = repo.repo.lifecycle_error.as_ref().map(|e| {
+            format!("repository {name}: the lifecycle policy could not be read, so it was not checked: {e}")
+        });
+        return (Vec::new(), warning);
+    };
+    let lifecycle = match LifecyclePolicy::parse(text) {
+        Ok(p) => p,
+        Err(e) => return (Vec::new(), Some(format!("repository {name}: {e}"))),
+    };
+    let verdicts = lifecycle.evaluate(&repo.repo.images, now);
+    let mut users: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
+    for (i, reason) in &repo.reasons {
+        if verdicts[*i as usize].is_some() && reason.is_use() {
+            let user = match reason {
+                Reason::InUse { consumer, .. } => consumer.to_string(),
+                other => other.to_string(),
+            };
+            users.entry(*i).or_default().insert(user);
+        }
+    }
+    let risks = users
+        .into_iter()
+        .filter_map(|(i, users)| {
+            let image = repo.image(i);
+            Some(LifecycleRisk {
+                repository: name.to_string(),
+                digest: image.digest,
+                tags: image.tags.clone(),
+                verdict: verdicts[i as usize].clone()?,
+                users: users.into_iter().collect(),
+            })
+        })
+        .collect();
+    (risks, None)
 }
 
 type ConsumerSet = BTreeSet<Arc<Consumer>>;

@@ -230,6 +230,9 @@ mod tests {
         ) -> Result<Option<Vec<Image>>, AwsError> {
             Ok(None)
         }
+        async fn lifecycle_policy(&self, _: &str) -> Result<Option<String>, AwsError> {
+            Ok(None)
+        }
         async fn delete_images(
             &self,
             _: &str,

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::digest::Digest;
-use crate::plan::{AtRisk, Missing, Plan};
+use crate::plan::{AtRisk, LifecycleRisk, Missing, Plan};
 use crate::prune::{PruneOutcome, Skip};
 use crate::time::Timestamp;
 
@@ -53,6 +53,8 @@ pub struct Report {
     pub deletions: Vec<DeletionEntry>,
     pub missing: Vec<Missing>,
     pub at_risk: Vec<AtRisk>,
+    /// In-use images a repository's own lifecycle policy would expire or archive.
+    pub lifecycle_risks: Vec<LifecycleRisk>,
     pub delete_failures: Vec<DeleteFailure>,
     /// Why tasks failed to pull their images (pull-failure events).
     pub diagnoses: Vec<Diagnosis>,
@@ -78,6 +80,7 @@ pub struct ReportSummary {
     pub remaining: usize,
     pub missing: usize,
     pub at_risk: usize,
+    pub lifecycle_risks: usize,
 }
 
 /// A kept image and its reasons.
@@ -135,6 +138,7 @@ impl Report {
             deletions: Vec::new(),
             missing: Vec::new(),
             at_risk: Vec::new(),
+            lifecycle_risks: Vec::new(),
             delete_failures: Vec::new(),
             diagnoses: Vec::new(),
             scan_incomplete: false,
@@ -157,10 +161,12 @@ impl Report {
                 planned_deletions: s.deletions,
                 missing: s.missing,
                 at_risk: s.at_risk,
+                lifecycle_risks: s.lifecycle_risks,
                 ..ReportSummary::default()
             },
             missing: plan.missing.clone(),
             at_risk: plan.at_risk.clone(),
+            lifecycle_risks: plan.lifecycle_risks.clone(),
             scan_incomplete: plan.is_withheld(),
             errors: plan.withheld.iter().map(ToString::to_string).collect(),
             notes: plan.notes.clone(),
@@ -266,6 +272,12 @@ impl Report {
             },
         );
         line.push_str(&format!("; {} missing, {} at risk", s.missing, s.at_risk));
+        if s.lifecycle_risks > 0 {
+            line.push_str(&format!(
+                ", {} threatened by lifecycle policies",
+                s.lifecycle_risks
+            ));
+        }
         if self.scan_incomplete {
             line.push_str("; SCAN INCOMPLETE: nothing deleted");
         }
@@ -283,6 +295,11 @@ impl Report {
                 "lists cut to {limit} entries ({p} protected, {d} deletions in full): run the CLI with --output json for all"
             ));
         }
+    }
+
+    /// True when a workload's image is missing or a lifecycle policy would remove it.
+    pub fn needs_attention(&self) -> bool {
+        self.has_missing() || !self.lifecycle_risks.is_empty()
     }
 
     /// True when something a workload needs cannot be pulled.

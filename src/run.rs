@@ -5,7 +5,8 @@ use crate::aws::ecr::EcrApi;
 use crate::aws::ecs::EcsApi;
 use crate::aws::lambda::LambdaApi;
 use crate::aws::sns::Notifier;
-use crate::plan::plan;
+use crate::inventory::Inventory;
+use crate::plan::{Plan, plan};
 use crate::policy::Policy;
 use crate::prune::{Deadline, prune};
 use crate::report::{Mode, Report};
@@ -40,17 +41,7 @@ pub async fn run<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
     now: Timestamp,
     deadline: &Deadline,
 ) -> Report {
-    let mut usage = scan_usage(services.ecs, services.lambda, &settings.scan).await;
-    let (inventory, gaps) = scan_inventory(
-        services.ecr,
-        settings.region.as_deref(),
-        &settings.policy,
-        &usage,
-        settings.scan.concurrency,
-    )
-    .await;
-    usage.gaps.extend(gaps);
-    let plan = plan(&inventory, &usage, &settings.policy, now);
+    let (inventory, plan) = scan_and_plan(services, settings, now).await;
     let deleting = mode == Mode::Prune && !settings.dry_run && !plan.is_withheld();
     let pruned = if deleting {
         Some(prune(services.ecr, &plan, &inventory, deadline).await)
@@ -74,6 +65,26 @@ pub async fn run<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
     );
     send_alert(services.notifier, &mut report).await;
     report
+}
+
+/// Scans usage and inventory and plans, without acting.
+pub async fn scan_and_plan<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
+    services: &Services<'_, E, R, L, N>,
+    settings: &RunSettings,
+    now: Timestamp,
+) -> (Inventory, Plan) {
+    let mut usage = scan_usage(services.ecs, services.lambda, &settings.scan).await;
+    let (inventory, gaps) = scan_inventory(
+        services.ecr,
+        settings.region.as_deref(),
+        &settings.policy,
+        &usage,
+        settings.scan.concurrency,
+    )
+    .await;
+    usage.gaps.extend(gaps);
+    let plan = plan(&inventory, &usage, &settings.policy, now);
+    (inventory, plan)
 }
 
 /// Publishes the report's alert, if it calls for one; without a notifier the alert is logged.

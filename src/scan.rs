@@ -410,6 +410,11 @@ pub async fn scan_inventory<R: EcrApi>(
     };
 
     let managed: Vec<&String> = repositories.iter().filter(|r| policy.manages(r)).collect();
+    let policies = join_all(
+        managed
+            .iter()
+            .map(|repo| limit.call(ecr.lifecycle_policy(repo))),
+    );
     let listed = join_all(managed.iter().map(|repo| async {
         let mut images = limit.call(ecr.list_images(repo)).await?;
         let indexes: Vec<_> = images
@@ -433,17 +438,23 @@ pub async fn scan_inventory<R: EcrApi>(
             }
         }
         Ok::<_, AwsError>(images)
-    }))
-    .await;
-    for (repo, result) in managed.iter().zip(listed) {
+    }));
+    let (listed, policies) = futures_util::join!(listed, policies);
+    for ((repo, result), policy) in managed.iter().zip(listed).zip(policies) {
+        let (lifecycle_policy, lifecycle_error) = match policy {
+            Ok(p) => (p, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         let repository = match keep_ok(result, &mut gaps) {
             Some(images) => Repository {
                 listing: Listing::Complete,
                 images,
+                lifecycle_policy,
+                lifecycle_error,
             },
             None => Repository {
                 listing: Listing::Unavailable,
-                images: Vec::new(),
+                ..Repository::default()
             },
         };
         inventory.repositories.insert((*repo).clone(), repository);
@@ -520,11 +531,12 @@ async fn look_up_referenced<R: EcrApi>(
             Some(Some(images)) => Repository {
                 listing: Listing::Partial,
                 images,
+                ..Repository::default()
             },
             Some(None) => continue, // the repository does not exist
             None => Repository {
                 listing: Listing::Unavailable,
-                images: Vec::new(),
+                ..Repository::default()
             },
         };
         inventory.repositories.insert(repo, listing);

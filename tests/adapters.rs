@@ -470,6 +470,7 @@ fn ecr_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
     use aws_sdk_ecr::Client;
     use aws_sdk_ecr::operation::{
         batch_delete_image::*, describe_images::*, describe_registry::*, describe_repositories::*,
+        get_lifecycle_policy::*,
     };
     let mut rules = vec![
         mock!(Client::describe_registry).then_compute_response(respond!(
@@ -525,6 +526,24 @@ fn ecr_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
                     .build()
             }
         )),
+        mock!(Client::get_lifecycle_policy).then_compute_response(
+            |r: &GetLifecyclePolicyInput| match r.repository_name() {
+                Some("app") => MockResponse::Output(
+                    GetLifecyclePolicyOutput::builder()
+                        .repository_name("app")
+                        .lifecycle_policy_text(
+                            r#"{"rules": [{"rulePriority": 1, "description": "expire untagged after 1 day",
+                                "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                                              "countUnit": "days", "countNumber": 1},
+                                "action": {"type": "expire"}}]}"#,
+                        )
+                        .build(),
+                ),
+                _ => MockResponse::Error(GetLifecyclePolicyError::generic(
+                    ErrorMetadata::builder().code("LifecyclePolicyNotFoundException").build(),
+                )),
+            },
+        ),
         mock!(Client::batch_delete_image).then_compute_response(respond!(
             f,
             s,
@@ -732,6 +751,12 @@ async fn a_full_prune_follows_every_page_respects_every_batch_limit_and_deletes_
     let (report, stats) = run_fleet(Faults::default(), Mode::Prune, false).await;
     assert!(!report.scan_incomplete, "{:?}", report.errors);
     assert!(report.missing.is_empty(), "{:?}", report.missing);
+    assert!(
+        report.lifecycle_risks.is_empty(),
+        "{:?}",
+        report.lifecycle_risks
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
     let deleted: BTreeSet<Digest> = stats.deleted.lock().unwrap().iter().copied().collect();
     assert_eq!(deleted, expected_deletions());
@@ -923,6 +948,10 @@ async fn missing_service_revisions_fall_back_to_running_tasks() {
         assert_eq!(deleted, expected_deletions());
         assert_eq!(report.at_risk.len(), 1);
         assert_eq!(report.at_risk[0].digest, app_digest(3));
+        // The repository's "expire untagged after 1 day" rule would delete it.
+        let risks: Vec<Digest> = report.lifecycle_risks.iter().map(|r| r.digest).collect();
+        assert_eq!(risks, vec![app_digest(3)]);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     }
 }
 

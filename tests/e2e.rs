@@ -475,3 +475,51 @@ fn the_nightly_schedule_prunes_through_the_handler() {
     );
     assert_eq!(json_report(&out)["mode"], "check");
 }
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn check_reports_in_use_images_that_lifecycle_policies_would_remove() {
+    let aws = Emulator::start("incidents.json", &[]);
+    let out = aws.warden(&["check", "--output", "json"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    let risks: BTreeSet<(String, String, i64)> = report["lifecycle_risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["repository"].as_str().unwrap().to_string(),
+                r["digest"].as_str().unwrap().to_string(),
+                r["verdict"]["rule_priority"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // "Keep the 3 newest" would expire the quiet service's sidecar and a rollback image; "expire
+    // untagged after 1 day" would delete the digest staging's web is pinned to.
+    let expected: BTreeSet<(String, String, i64)> = [
+        ("fluentd", "fluentd-bbbb"),
+        ("fluentd", "fluentd-aaaa"),
+        ("web", "web-first-push"),
+    ]
+    .iter()
+    .map(|(repo, id)| (repo.to_string(), aws.digest(id), 1))
+    .collect();
+    assert_eq!(risks, expected);
+
+    let out = aws.warden(&["lifecycle-preview", "fluentd"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let flagged: Vec<&str> = table.lines().filter(|l| l.contains("!! ")).collect();
+    assert_eq!(flagged.len(), 2, "{table}");
+    assert!(
+        flagged
+            .iter()
+            .all(|l| l.contains("expire by rule 1 (keep the 3 newest)")),
+        "{table}"
+    );
+    assert!(
+        table.contains("the lifecycle policy would act on 2, of which 2 in use"),
+        "{table}"
+    );
+}

@@ -71,11 +71,22 @@ fn every_handler_variable_is_set_from_a_parameter() {
         if variable == "SNS_TOPIC_ARN" {
             assert_eq!(source, "Alerts", "alerts go to the stack's topic");
         } else {
-            assert!(parameters.contains(source), "{variable} comes from {source}, which is not a parameter");
+            assert!(
+                parameters.contains(source),
+                "{variable} comes from {source}, which is not a parameter"
+            );
         }
     }
-    assert_eq!(env.as_mapping().unwrap().len(), VARIABLES.len(), "a variable the handler does not read");
-    assert_eq!(t["Parameters"]["DryRun"]["Default"], Value::from("true"), "dry run by default");
+    assert_eq!(
+        env.as_mapping().unwrap().len(),
+        VARIABLES.len(),
+        "a variable the handler does not read"
+    );
+    assert_eq!(
+        t["Parameters"]["DryRun"]["Default"],
+        Value::from("true"),
+        "dry run by default"
+    );
 }
 
 #[test]
@@ -83,25 +94,47 @@ fn batch_delete_image_is_limited_to_the_named_repositories() {
     let t = template();
     let deletes: Vec<Value> = statements(&t)
         .into_iter()
-        .filter(|s| actions(s).iter().any(|a| a == "ecr:BatchDeleteImage" || a == "ecr:*" || a == "*"))
+        .filter(|s| {
+            actions(s)
+                .iter()
+                .any(|a| a == "ecr:BatchDeleteImage" || a == "ecr:*" || a == "*")
+        })
         .collect();
     assert_eq!(deletes.len(), 1, "exactly one statement may delete");
     let delete = &deletes[0];
     assert_eq!(actions(delete), vec!["ecr:BatchDeleteImage"]);
     // Resource: !If [HasRepositories, <ARNs built from the Repositories parameter>, <this account's repositories>]
-    let branches = tagged(&delete["Resource"], "!If").expect("the resource depends on HasRepositories");
+    let branches =
+        tagged(&delete["Resource"], "!If").expect("the resource depends on HasRepositories");
     let branches = branches.as_sequence().unwrap();
     assert_eq!(branches[0], Value::from("HasRepositories"));
     let mut named = Vec::new();
     strings(&branches[1], &mut named);
-    assert!(named.contains(&"Repositories".to_string()), "built from the Repositories parameter: {named:?}");
-    assert!(!named.iter().any(|s| s == "*"), "no bare * when repositories are given: {named:?}");
-    let everything = tagged(&branches[2], "!Sub").and_then(Value::as_str).unwrap();
-    assert!(everything.ends_with(":${AWS::AccountId}:repository/*"), "{everything}");
+    assert!(
+        named.contains(&"Repositories".to_string()),
+        "built from the Repositories parameter: {named:?}"
+    );
+    assert!(
+        !named.iter().any(|s| s == "*"),
+        "no bare * when repositories are given: {named:?}"
+    );
+    let everything = tagged(&branches[2], "!Sub")
+        .and_then(Value::as_str)
+        .unwrap();
+    assert!(
+        everything.ends_with(":${AWS::AccountId}:repository/*"),
+        "{everything}"
+    );
     // The account and region are pinned either way.
     let condition = &delete["Condition"]["StringEquals"];
-    assert_eq!(reference(&condition["aws:ResourceAccount"]), Some("AWS::AccountId"));
-    assert_eq!(reference(&condition["aws:RequestedRegion"]), Some("AWS::Region"));
+    assert_eq!(
+        reference(&condition["aws:ResourceAccount"]),
+        Some("AWS::AccountId")
+    );
+    assert_eq!(
+        reference(&condition["aws:RequestedRegion"]),
+        Some("AWS::Region")
+    );
     // HasRepositories is exactly "the parameter is not empty".
     let mut cond = Vec::new();
     strings(&t["Conditions"]["HasRepositories"], &mut cond);
@@ -116,11 +149,24 @@ fn other_permissions_are_read_only_or_scoped() {
             let read_only = ["List", "Describe", "Get", "BatchGet"]
                 .iter()
                 .any(|p| action.split(':').nth(1).unwrap().starts_with(p));
-            let allowed_writes = ["ecr:BatchDeleteImage", "ecr:PutImage", "sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"];
-            assert!(read_only || allowed_writes.contains(&action.as_str()), "unexpected permission {action}");
+            let allowed_writes = [
+                "ecr:BatchDeleteImage",
+                "ecr:PutImage",
+                "sns:Publish",
+                "kms:GenerateDataKey",
+                "kms:Decrypt",
+            ];
+            assert!(
+                read_only || allowed_writes.contains(&action.as_str()),
+                "unexpected permission {action}"
+            );
             assert!(!action.contains('*'), "wildcard action {action}");
             if action == "sns:Publish" {
-                assert_eq!(reference(&s["Resource"]), Some("Alerts"), "publish only to the stack's topic");
+                assert_eq!(
+                    reference(&s["Resource"]),
+                    Some("Alerts"),
+                    "publish only to the stack's topic"
+                );
             }
         }
     }
@@ -130,15 +176,28 @@ fn other_permissions_are_read_only_or_scoped() {
 fn the_function_is_built_and_run_as_the_ecosystem_expects() {
     let t = template();
     let f = &t["Resources"]["Warden"];
-    assert_eq!(f["Metadata"]["BuildMethod"], Value::from("rust-cargolambda"));
+    assert_eq!(
+        f["Metadata"]["BuildMethod"],
+        Value::from("rust-cargolambda")
+    );
     let p = &f["Properties"];
     assert_eq!(p["Runtime"], Value::from("provided.al2023"));
     assert_eq!(p["Handler"], Value::from("bootstrap"));
     assert_eq!(p["Architectures"][0], Value::from("arm64"));
-    assert_eq!(p["ReservedConcurrentExecutions"], Value::from(1), "two prunes must never overlap");
+    assert_eq!(
+        p["ReservedConcurrentExecutions"],
+        Value::from(1),
+        "two prunes must never overlap"
+    );
     assert_eq!(p["LoggingConfig"]["LogFormat"], Value::from("JSON"));
     let pattern = &p["Events"]["TaskRetirement"]["Properties"]["Pattern"];
-    assert_eq!(pattern["detail"]["eventTypeCode"][0], Value::from("AWS_ECS_TASK_PATCHING_RETIREMENT"));
+    assert_eq!(
+        pattern["detail"]["eventTypeCode"][0],
+        Value::from("AWS_ECS_TASK_PATCHING_RETIREMENT")
+    );
     assert_eq!(p["Events"]["Nightly"]["Type"], Value::from("ScheduleV2"));
-    assert_eq!(reference(&t["Resources"]["Alerts"]["Properties"]["KmsMasterKeyId"]), Some("AlertsKey"));
+    assert_eq!(
+        reference(&t["Resources"]["Alerts"]["Properties"]["KmsMasterKeyId"]),
+        Some("AlertsKey")
+    );
 }

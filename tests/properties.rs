@@ -160,7 +160,7 @@ prop_compose! {
                 }
             }).collect();
             let listing = if partial[r] { Listing::Partial } else { Listing::Complete };
-            inventory.repositories.insert(repo_name(r as u8), Repository { listing, images });
+            inventory.repositories.insert(repo_name(r as u8), Repository { listing, images, ..Repository::default() });
         }
         let usage = Usage {
             uses: uses.iter().enumerate().map(|(i, r)| {

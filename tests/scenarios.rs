@@ -33,6 +33,9 @@ struct Scenario {
     families: BTreeMap<String, BTreeMap<u32, Option<BTreeMap<String, String>>>>,
     #[serde(default)]
     gaps: Vec<ScanGap>,
+    /// repository → its ECR lifecycle policy
+    #[serde(default)]
+    lifecycle_policies: BTreeMap<String, serde_json::Value>,
     expect: Expect,
 }
 
@@ -100,6 +103,10 @@ struct Expect {
     missing: Vec<(String, MissingProblem, usize)>,
     #[serde(default)]
     withheld: bool,
+    /// "repository/id" of in-use images the repository's lifecycle policy would act on, with the
+    /// acting rule's priority
+    #[serde(default)]
+    lifecycle_risk: Vec<(String, i64)>,
     /// "repository/id" → a reason (Display text) that must be among the image's reasons
     #[serde(default)]
     reasons: BTreeMap<String, Vec<String>>,
@@ -138,9 +145,16 @@ fn load(path: &Path) -> (Scenario, Inventory, Usage, Policy) {
         } else {
             Listing::Complete
         };
-        inventory
-            .repositories
-            .insert(name.clone(), Repository { listing, images });
+        let lifecycle_policy = s.lifecycle_policies.get(name).map(|p| p.to_string());
+        inventory.repositories.insert(
+            name.clone(),
+            Repository {
+                listing,
+                images,
+                lifecycle_policy,
+                lifecycle_error: None,
+            },
+        );
     }
     let usage = Usage {
         uses: s
@@ -241,6 +255,17 @@ fn run(path: &Path) {
         .collect();
     assert_eq!(missing, s.expect.missing, "{name}: missing");
     assert_eq!(plan.is_withheld(), s.expect.withheld, "{name}: withheld");
+    let risks: Vec<(String, i64)> = plan
+        .lifecycle_risks
+        .iter()
+        .map(|r| {
+            (
+                format!("{}/{}", r.repository, label_of(&ids, &r.digest)),
+                r.verdict.rule_priority,
+            )
+        })
+        .collect();
+    assert_eq!(risks, s.expect.lifecycle_risk, "{name}: lifecycle_risk");
     for (image, wanted) in &s.expect.reasons {
         let (repo, id) = image.split_once('/').unwrap();
         let keep = plan

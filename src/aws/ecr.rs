@@ -54,6 +54,11 @@ pub trait EcrApi: Sync {
         repository: &str,
         ids: &[ImageId],
     ) -> impl Future<Output = Result<Option<Vec<Image>>, AwsError>> + Send;
+    /// The repository's lifecycle policy text, or `None` when it has none.
+    fn lifecycle_policy(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
     /// Deletes images by digest (at most [`IMAGE_ID_BATCH`]); never by tag.
     fn delete_images(
         &self,
@@ -271,6 +276,29 @@ impl EcrApi for Client {
         found.sort_by_key(|i| i.digest);
         found.dedup_by_key(|i| i.digest);
         Ok(Some(found))
+    }
+
+    async fn lifecycle_policy(&self, repository: &str) -> Result<Option<String>, AwsError> {
+        match self
+            .get_lifecycle_policy()
+            .repository_name(repository)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.lifecycle_policy_text().map(str::to_string)),
+            Err(e) => {
+                let e = AwsError::from_sdk(
+                    "ecr:GetLifecyclePolicy",
+                    format!("repository {repository}"),
+                    e,
+                );
+                if e.code.as_deref() == Some("LifecyclePolicyNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 
     async fn delete_images(

@@ -247,6 +247,9 @@ def seed(fleet, endpoint):
                 # Pushed, used, then deleted: the digest is known to the fleet but gone from ECR.
                 backend.batch_delete_image(repo, None, [{"imageDigest": digests[spec["id"]]}])
 
+    for repo, policy in fleet.get("lifecycle_policies", {}).items():
+        ecr.put_lifecycle_policy(repositoryName=repo, lifecyclePolicyText=json.dumps(policy))
+
     for td in fleet.get("task_definitions", []):
         ecs.register_task_definition(family=td["family"], containerDefinitions=[
             {"name": c["name"], "image": expand(c["image"], digests), "memory": 128} for c in td["containers"]])
