@@ -146,6 +146,7 @@ pub async fn main() -> ExitCode {
                 scan: config.scan.clone(),
                 dry_run: config.dry_run,
                 region: aws.region.clone(),
+                guard_tag_prefix: config.guard_tag_prefix.clone(),
             };
             let report = run(
                 &aws.services(),
@@ -234,6 +235,7 @@ async fn lifecycle_preview(
         scan: config.scan.clone(),
         dry_run: true,
         region: aws.region.clone(),
+        guard_tag_prefix: None,
     };
     let (inventory, plan) = crate::run::scan_and_plan(&aws.services(), &settings, now).await;
     let (Some(repo), Some(repo_plan)) = (

@@ -17,6 +17,8 @@ pub struct Config {
     pub dry_run: bool,
     /// Whether Lambda functions are scanned (`SCAN_LAMBDA`, default true).
     pub scan_lambda: bool,
+    /// Guard-tag prefix (`GUARD_TAG_PREFIX`); unset: no guard tags.
+    pub guard_tag_prefix: Option<String>,
 }
 
 /// A variable that cannot be used.
@@ -37,6 +39,13 @@ pub enum ConfigError {
         variable: &'static str,
         value: String,
     },
+    #[error(
+        "{variable}={value:?} must be 1 to 100 of A-Z a-z 0-9 _ . - and start with a letter or digit"
+    )]
+    TagPrefix {
+        variable: &'static str,
+        value: String,
+    },
     #[error("{variable}={value:?} must be between 1 and 64")]
     Range {
         variable: &'static str,
@@ -47,7 +56,7 @@ pub enum ConfigError {
 }
 
 /// Every variable the tool reads, for documentation and the deployment template.
-pub const VARIABLES: [&str; 12] = [
+pub const VARIABLES: [&str; 13] = [
     "SNS_TOPIC_ARN",
     "CLUSTERS",
     setting::REPOSITORIES,
@@ -60,6 +69,7 @@ pub const VARIABLES: [&str; 12] = [
     "SCAN_LAMBDA",
     "LAMBDA_VERSIONS",
     "SCAN_CONCURRENCY",
+    "GUARD_TAG_PREFIX",
 ];
 
 impl Config {
@@ -147,7 +157,22 @@ impl Config {
                 value: lambda_versions.to_string(),
             });
         }
+        let guard_tag_prefix = get("GUARD_TAG_PREFIX");
+        if let Some(prefix) = &guard_tag_prefix {
+            let b = prefix.as_bytes();
+            let valid = b.len() <= 100
+                && b[0].is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+            if !valid {
+                return Err(ConfigError::TagPrefix {
+                    variable: "GUARD_TAG_PREFIX",
+                    value: prefix.clone(),
+                });
+            }
+        }
         Ok(Config {
+            guard_tag_prefix,
             sns_topic_arn,
             scan: ScanSettings {
                 clusters: list("CLUSTERS"),
@@ -200,6 +225,7 @@ mod tests {
             ("SCAN_LAMBDA", "no"),
             ("LAMBDA_VERSIONS", "1"),
             ("SCAN_CONCURRENCY", "4"),
+            ("GUARD_TAG_PREFIX", "inuse-"),
         ]))
         .unwrap();
         assert_eq!(c.scan.clusters, vec!["prod", "staging"]);
@@ -219,6 +245,7 @@ mod tests {
         assert_eq!(c.scan.rollback_revisions, 2);
         assert!(!c.dry_run && !c.scan_lambda);
         assert_eq!((c.scan.lambda_versions, c.scan.concurrency), (1, 4));
+        assert_eq!(c.guard_tag_prefix.as_deref(), Some("inuse-"));
     }
 
     #[test]

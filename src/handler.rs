@@ -35,6 +35,7 @@ pub async fn handle<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
                 scan: config.scan.clone(),
                 dry_run: config.dry_run,
                 region: region.map(str::to_string),
+                guard_tag_prefix: config.guard_tag_prefix.clone(),
             };
             run(services, &settings, mode, Some(context), now, deadline).await
         }

@@ -38,6 +38,7 @@ pub mod cli;
 pub mod config;
 pub mod digest;
 pub mod event;
+pub mod guard;
 pub mod handler;
 pub mod incident;
 pub mod inventory;

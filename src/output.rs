@@ -109,6 +109,43 @@ pub fn table(report: &Report) -> String {
             d.task, d.container, d.image, d.cause, d.advice
         );
     }
+    if let Some(g) = &report.guard {
+        let (add, remove) = if g.dry_run {
+            ("WOULD TAG  ", "WOULD UNTAG")
+        } else {
+            ("TAGGED     ", "UNTAGGED   ")
+        };
+        for t in &g.added {
+            let _ = writeln!(
+                out,
+                "{add} {}@{} with guard tag {}",
+                t.repository,
+                t.digest.short_hex(12),
+                t.tag
+            );
+        }
+        for t in &g.removed {
+            let _ = writeln!(
+                out,
+                "{remove} {}@{}: stale guard tag {}",
+                t.repository,
+                t.digest.short_hex(12),
+                t.tag
+            );
+        }
+        for t in &g.stale_guard {
+            let _ = writeln!(
+                out,
+                "STALE GUARD {}@{}: {} is its only tag, so it stays until the image is deleted",
+                t.repository,
+                t.digest.short_hex(12),
+                t.tag
+            );
+        }
+        for f in &g.failures {
+            let _ = writeln!(out, "GUARD FAILED {f}");
+        }
+    }
     for f in &report.delete_failures {
         let _ = writeln!(
             out,

@@ -230,6 +230,24 @@ mod tests {
         ) -> Result<Option<Vec<Image>>, AwsError> {
             Ok(None)
         }
+        async fn manifests(
+            &self,
+            _: &str,
+            _: &[Digest],
+        ) -> Result<Vec<crate::aws::ecr::StoredManifest>, AwsError> {
+            Ok(Vec::new())
+        }
+        async fn put_tag(
+            &self,
+            _: &str,
+            _: &crate::aws::ecr::StoredManifest,
+            _: &str,
+        ) -> Result<(), AwsError> {
+            Ok(())
+        }
+        async fn untag(&self, _: &str, _: &str) -> Result<(), AwsError> {
+            Ok(())
+        }
         async fn lifecycle_policy(&self, _: &str) -> Result<Option<String>, AwsError> {
             Ok(None)
         }

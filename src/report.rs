@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::digest::Digest;
+use crate::guard::GuardTag;
 use crate::plan::{AtRisk, LifecycleRisk, Missing, Plan};
 use crate::prune::{PruneOutcome, Skip};
 use crate::time::Timestamp;
@@ -58,6 +59,8 @@ pub struct Report {
     pub delete_failures: Vec<DeleteFailure>,
     /// Why tasks failed to pull their images (pull-failure events).
     pub diagnoses: Vec<Diagnosis>,
+    /// Guard tags added and removed (only with `GUARD_TAG_PREFIX`).
+    pub guard: Option<GuardReport>,
     /// True when the usage scan failed somewhere and nothing was deleted.
     pub scan_incomplete: bool,
     pub errors: Vec<String>,
@@ -117,6 +120,32 @@ pub struct Diagnosis {
     pub advice: String,
 }
 
+/// What guard tagging did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GuardReport {
+    /// True when nothing was changed: `added` and `removed` are what would be done.
+    pub dry_run: bool,
+    pub added: Vec<GuardTag>,
+    pub removed: Vec<GuardTag>,
+    /// Stale guard tags that are their image's only tag, on images the plan keeps: removing the
+    /// tag would delete the image, so they stay until the image goes.
+    pub stale_guard: Vec<GuardTag>,
+    pub failures: Vec<String>,
+}
+
+impl GuardReport {
+    /// What a dry run reports: the plan, untouched.
+    pub fn planned(plan: &crate::guard::GuardPlan) -> GuardReport {
+        GuardReport {
+            dry_run: true,
+            added: plan.add.clone(),
+            removed: plan.remove.clone(),
+            stale_guard: plan.stale.clone(),
+            failures: Vec::new(),
+        }
+    }
+}
+
 /// An image ECR refused to delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeleteFailure {
@@ -141,6 +170,7 @@ impl Report {
             lifecycle_risks: Vec::new(),
             delete_failures: Vec::new(),
             diagnoses: Vec::new(),
+            guard: None,
             scan_incomplete: false,
             errors: Vec::new(),
             notes: Vec::new(),

@@ -728,6 +728,7 @@ async fn run_fleet_with_rules(
         scan: ScanSettings::default(),
         dry_run,
         region: Some("us-east-1".into()),
+        guard_tag_prefix: None,
     };
     let services = Services {
         ecs: &ecs,

@@ -523,3 +523,88 @@ fn check_reports_in_use_images_that_lifecycle_policies_would_remove() {
         "{table}"
     );
 }
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn guard_tags_are_added_to_in_use_digests_and_removed_only_where_safe() {
+    let mut aws = Emulator::start("guard.json", &[]);
+    let guard = |aws: &Emulator, id: &str| format!("inuse-{}", &aws.digest(id)[7..19]);
+    let env = [
+        ("DRY_RUN", "false"),
+        ("GUARD_TAG_PREFIX", "inuse-"),
+        ("KEEP_RECENT", "0"),
+        ("KEEP_PUSHED_WITHIN_DAYS", "7"),
+        ("KEEP_PULLED_WITHIN_DAYS", "0"),
+    ];
+
+    // A dry run only says what it would do.
+    let before = aws.ask("ecr");
+    let out = aws.warden(
+        &["prune", "--output", "json"],
+        &[("GUARD_TAG_PREFIX", "inuse-"), ("KEEP_RECENT", "0")],
+    );
+    let report = json_report(&out);
+    assert_eq!(report["guard"]["dry_run"], true);
+    assert_eq!(report["guard"]["added"].as_array().unwrap().len(), 2);
+    assert_eq!(aws.ask("ecr"), before);
+
+    let out = aws.warden(&["prune", "--output", "json"], &env);
+    let report = json_report(&out);
+    assert!(
+        report["guard"]["failures"].as_array().unwrap().is_empty(),
+        "{}",
+        report["guard"]
+    );
+    let state = aws.ask("ecr");
+    let tags_of = |id: &str| -> Option<BTreeSet<String>> {
+        let digest = aws.digest(id);
+        state["app"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["digest"] == digest.as_str())
+            .map(|i| {
+                i["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_string())
+                    .collect()
+            })
+    };
+    // In use: guarded, same digest (the image itself is untouched).
+    assert_eq!(
+        tags_of("used"),
+        Some(BTreeSet::from(["v2".to_string(), guard(&aws, "used")]))
+    );
+    assert_eq!(
+        tags_of("pinned-untagged"),
+        Some(BTreeSet::from([guard(&aws, "pinned-untagged")]))
+    );
+    // No longer in use: the guard goes where another tag remains...
+    assert_eq!(
+        tags_of("was-used"),
+        Some(BTreeSet::from(["v1".to_string()]))
+    );
+    // ...stays where it is the only tag (removing it would delete the image) and is reported...
+    assert_eq!(
+        tags_of("only-guard"),
+        Some(BTreeSet::from([guard(&aws, "only-guard")]))
+    );
+    let stale = report["guard"]["stale_guard"].as_array().unwrap();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0]["digest"], aws.digest("only-guard").as_str());
+    // ...and the image the plan deletes anyway is simply deleted.
+    assert_eq!(tags_of("junk-guard"), None);
+    assert_eq!(report["summary"]["deleted"], 1);
+
+    // A second run changes nothing.
+    let out = aws.warden(&["prune", "--output", "json"], &env);
+    let report = json_report(&out);
+    assert!(
+        report["guard"]["added"].as_array().unwrap().is_empty(),
+        "{}",
+        report["guard"]
+    );
+    assert!(report["guard"]["removed"].as_array().unwrap().is_empty());
+}

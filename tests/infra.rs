@@ -102,7 +102,10 @@ fn batch_delete_image_is_limited_to_the_named_repositories() {
         .collect();
     assert_eq!(deletes.len(), 1, "exactly one statement may delete");
     let delete = &deletes[0];
-    assert_eq!(actions(delete), vec!["ecr:BatchDeleteImage"]);
+    assert_eq!(
+        actions(delete),
+        vec!["ecr:BatchDeleteImage", "ecr:PutImage"]
+    );
     // Resource: !If [HasRepositories, <ARNs built from the Repositories parameter>, <this account's repositories>]
     let branches =
         tagged(&delete["Resource"], "!If").expect("the resource depends on HasRepositories");

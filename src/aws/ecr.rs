@@ -22,6 +22,23 @@ pub enum ImageId {
     Tag(String),
 }
 
+/// An image manifest as ECR stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredManifest {
+    pub digest: Digest,
+    pub manifest: String,
+    pub media_type: Option<String>,
+}
+
+/// Every manifest media type, so that ECR returns each manifest as stored, never converted.
+const ALL_MANIFEST_TYPES: [&str; 5] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+];
+
 /// The outcome of one BatchDeleteImage call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeleteOutcome {
@@ -59,6 +76,25 @@ pub trait EcrApi: Sync {
         &self,
         repository: &str,
     ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+    /// Each image's manifest and media type, exactly as stored (at most [`IMAGE_ID_BATCH`]).
+    fn manifests(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> impl Future<Output = Result<Vec<StoredManifest>, AwsError>> + Send;
+    /// Adds a tag to an existing image by putting its own manifest again (the digest is checked).
+    fn put_tag(
+        &self,
+        repository: &str,
+        manifest: &StoredManifest,
+        tag: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Removes one tag. ECR deletes the image if it was its last tag: callers check first.
+    fn untag(
+        &self,
+        repository: &str,
+        tag: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// Deletes images by digest (at most [`IMAGE_ID_BATCH`]); never by tag.
     fn delete_images(
         &self,
@@ -298,6 +334,93 @@ impl EcrApi for Client {
                     Err(e)
                 }
             }
+        }
+    }
+
+    async fn manifests(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> Result<Vec<StoredManifest>, AwsError> {
+        const CALL: &str = "ecr:BatchGetImage";
+        let mut request = self.batch_get_image().repository_name(repository);
+        for d in digests {
+            request = request.image_ids(identifier(&ImageId::Digest(*d)));
+        }
+        for media_type in ALL_MANIFEST_TYPES {
+            request = request.accepted_media_types(media_type);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(CALL, format!("repository {repository}"), e))?;
+        Ok(out
+            .images()
+            .iter()
+            .filter_map(|image| {
+                Some(StoredManifest {
+                    digest: image.image_id()?.image_digest()?.parse().ok()?,
+                    manifest: image.image_manifest()?.to_string(),
+                    media_type: image.image_manifest_media_type().map(str::to_string),
+                })
+            })
+            .collect())
+    }
+
+    async fn put_tag(
+        &self,
+        repository: &str,
+        manifest: &StoredManifest,
+        tag: &str,
+    ) -> Result<(), AwsError> {
+        let result = self
+            .put_image()
+            .repository_name(repository)
+            .image_manifest(&manifest.manifest)
+            .set_image_manifest_media_type(manifest.media_type.clone())
+            .image_digest(manifest.digest.to_string())
+            .image_tag(tag)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = AwsError::from_sdk(
+                    "ecr:PutImage",
+                    format!("repository {repository}, tag {tag}"),
+                    e,
+                );
+                // The image carries the tag already: nothing to do.
+                if e.code.as_deref() == Some("ImageAlreadyExistsException") {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn untag(&self, repository: &str, tag: &str) -> Result<(), AwsError> {
+        const CALL: &str = "ecr:BatchDeleteImage";
+        let resource = || format!("repository {repository}, tag {tag}");
+        let out = self
+            .batch_delete_image()
+            .repository_name(repository)
+            .image_ids(identifier(&ImageId::Tag(tag.to_string())))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(CALL, resource(), e))?;
+        match out.failures().first() {
+            None => Ok(()),
+            Some(f) => Err(AwsError::invalid(
+                CALL,
+                resource(),
+                format!(
+                    "{}: {}",
+                    f.failure_code().map(|c| c.as_str()).unwrap_or("failure"),
+                    f.failure_reason().unwrap_or_default()
+                ),
+            )),
         }
     }
 

@@ -226,7 +226,8 @@ def seed(fleet, endpoint):
             children = [digests[c] for c in spec["children"]] if spec.get("children") else None
             text, media, digest = manifest_for(f"{repo}/{spec['id']}", children)
             digests[spec["id"]] = digest
-            tags = spec.get("tags", [])
+            # GUARD stands for a guard tag (inuse- and 12 hex digits of the digest).
+            tags = [f"inuse-{digest[7:19]}" if t == "GUARD" else t for t in spec.get("tags", [])]
             ecr.put_image(repositoryName=repo, imageManifest=text, imageManifestMediaType=media,
                           imageDigest=digest, imageTag=tags[0] if tags else f"seed-{spec['id']}")
             image = next(i for i in backend.repositories[repo].images if i.image_digest == digest)
