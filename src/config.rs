@@ -56,7 +56,7 @@ pub enum ConfigError {
 }
 
 /// Every variable the tool reads, for documentation and the deployment template.
-pub const VARIABLES: [&str; 13] = [
+pub const VARIABLES: [&str; 14] = [
     "SNS_TOPIC_ARN",
     "CLUSTERS",
     setting::REPOSITORIES,
@@ -70,6 +70,7 @@ pub const VARIABLES: [&str; 13] = [
     "LAMBDA_VERSIONS",
     "SCAN_CONCURRENCY",
     "GUARD_TAG_PREFIX",
+    "ECS_REQUESTS_PER_SECOND",
 ];
 
 impl Config {
@@ -150,6 +151,13 @@ impl Config {
                 value: concurrency.to_string(),
             });
         }
+        let ecs_rate = number("ECS_REQUESTS_PER_SECOND", 20)?;
+        if !(0..=1000).contains(&ecs_rate) {
+            return Err(ConfigError::Number {
+                variable: "ECS_REQUESTS_PER_SECOND",
+                value: ecs_rate.to_string(),
+            });
+        }
         let lambda_versions = number("LAMBDA_VERSIONS", 3)?;
         if lambda_versions < 0 {
             return Err(ConfigError::Number {
@@ -180,6 +188,7 @@ impl Config {
                 stopped_tasks: true,
                 rollback_revisions: policy.rollback_revisions,
                 lambda_versions: lambda_versions as usize,
+                ecs_requests_per_second: ecs_rate as f64,
             },
             policy,
             dry_run: boolean("DRY_RUN", true)?,

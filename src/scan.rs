@@ -37,6 +37,10 @@ pub struct ScanSettings {
     pub rollback_revisions: u32,
     /// Published versions kept per Lambda function, besides `$LATEST` and aliased versions.
     pub lambda_versions: usize,
+    /// ECS requests per second at most (0: no limit). ECS refills its describe and list token
+    /// buckets at about 20 per second per account and region; staying at or under that leaves
+    /// deployments and other tools their share and keeps the scan from being throttled.
+    pub ecs_requests_per_second: f64,
 }
 
 impl Default for ScanSettings {
@@ -47,25 +51,84 @@ impl Default for ScanSettings {
             stopped_tasks: true,
             rollback_revisions: 1,
             lambda_versions: 3,
+            ecs_requests_per_second: 20.0,
         }
     }
 }
 
-/// Bounds the number of AWS calls in flight.
-struct Limiter(Semaphore);
+/// Bounds the number of AWS calls in flight, and the rate of ECS calls.
+struct Limiter {
+    in_flight: Semaphore,
+    ecs: Option<TokenBucket>,
+}
 
 impl Limiter {
     fn new(n: usize) -> Self {
-        Limiter(Semaphore::new(n.max(1)))
+        Limiter {
+            in_flight: Semaphore::new(n.max(1)),
+            ecs: None,
+        }
+    }
+
+    fn with_ecs_rate(n: usize, per_second: f64) -> Self {
+        Limiter {
+            ecs: (per_second > 0.0).then(|| TokenBucket::new(per_second, per_second.max(1.0))),
+            ..Limiter::new(n)
+        }
     }
 
     async fn call<T>(&self, f: impl Future<Output = T>) -> T {
         let _permit = self
-            .0
+            .in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed");
         f.await
+    }
+
+    /// An ECS call: waits for a token of the ECS rate, then for a place in flight.
+    async fn ecs<T>(&self, f: impl Future<Output = T>) -> T {
+        if let Some(bucket) = &self.ecs {
+            bucket.take().await;
+        }
+        self.call(f).await
+    }
+}
+
+/// A token bucket: `burst` tokens at most, refilled at `rate` per second.
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    state: tokio::sync::Mutex<(f64, tokio::time::Instant)>,
+}
+
+impl TokenBucket {
+    pub fn new(rate: f64, burst: f64) -> Self {
+        TokenBucket {
+            rate,
+            burst,
+            state: tokio::sync::Mutex::new((burst, tokio::time::Instant::now())),
+        }
+    }
+
+    /// Waits until a token is available and takes it.
+    pub async fn take(&self) {
+        loop {
+            let wait = {
+                let mut state = self.state.lock().await;
+                let now = tokio::time::Instant::now();
+                let (tokens, last) = *state;
+                let tokens =
+                    (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.burst);
+                if tokens >= 1.0 {
+                    *state = (tokens - 1.0, now);
+                    return;
+                }
+                *state = (tokens, now);
+                std::time::Duration::from_secs_f64((1.0 - tokens) / self.rate)
+            };
+            tokio::time::sleep(wait).await;
+        }
     }
 }
 
@@ -75,7 +138,7 @@ pub async fn scan_usage<E: EcsApi, L: LambdaApi>(
     lambda: Option<&L>,
     settings: &ScanSettings,
 ) -> Usage {
-    let limit = Limiter::new(settings.concurrency);
+    let limit = Limiter::with_ecs_rate(settings.concurrency, settings.ecs_requests_per_second);
     let (mut usage, lambda_usage) = futures_util::join!(scan_ecs(ecs, settings, &limit), async {
         match lambda {
             Some(l) => scan_lambda(l, settings, &limit).await,
@@ -91,7 +154,7 @@ pub async fn scan_usage<E: EcsApi, L: LambdaApi>(
 async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) -> Usage {
     let mut usage = Usage::default();
     let clusters = if settings.clusters.is_empty() {
-        match limit.call(ecs.list_clusters()).await {
+        match limit.ecs(ecs.list_clusters()).await {
             Ok(c) => c,
             Err(e) => {
                 usage.gaps.push(e.into());
@@ -102,25 +165,29 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
         settings.clusters.clone()
     };
 
-    // Stage 1: list services and tasks of every cluster, and every task-definition family.
+    // Stage 1: list services and tasks of every cluster, and every ACTIVE task-definition revision
+    // (one listing for all families: far fewer calls than a listing per family).
     let statuses: &[bool] = if settings.stopped_tasks {
         &[false, true]
     } else {
         &[false]
     };
-    let (services, tasks, families) = futures_util::join!(
-        join_all(clusters.iter().map(|c| limit.call(ecs.list_services(c)))),
+    let (services, tasks, active) = futures_util::join!(
+        join_all(clusters.iter().map(|c| limit.ecs(ecs.list_services(c)))),
         join_all(
             clusters
                 .iter()
                 .flat_map(|c| statuses.iter().map(move |&s| (c, s)))
-                .map(|(c, s)| async move { (c, s, limit.call(ecs.list_tasks(c, s, None)).await) })
+                .map(|(c, s)| async move { (c, s, limit.ecs(ecs.list_tasks(c, s, None)).await) })
         ),
-        limit.call(ecs.list_families()),
+        limit.ecs(ecs.list_active_task_definitions()),
     );
-    let families = keep_ok(families, &mut usage.gaps).unwrap_or_default();
+    let mut existing: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    for (family, revision) in keep_ok(active, &mut usage.gaps).unwrap_or_default() {
+        existing.entry(family).or_default().insert(revision);
+    }
 
-    // Stage 2: describe services and tasks in batches; list each family's revisions.
+    // Stage 2: describe services and tasks in batches.
     let service_batches: Vec<(&String, Vec<String>)> = clusters
         .iter()
         .zip(services)
@@ -140,17 +207,16 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
                 .collect::<Vec<_>>()
         })
         .collect();
-    let (described_services, described_tasks, revision_lists) =
+    let (described_services, described_tasks) =
         futures_util::join!(
             join_all(
                 service_batches.iter().map(|(c, b)| async move {
-                    (*c, limit.call(ecs.describe_services(c, b)).await)
+                    (*c, limit.ecs(ecs.describe_services(c, b)).await)
                 })
             ),
             join_all(task_batches.iter().map(|(c, s, b)| async move {
-                (*c, *s, limit.call(ecs.describe_tasks(c, b)).await)
+                (*c, *s, limit.ecs(ecs.describe_tasks(c, b)).await)
             })),
-            join_all(families.iter().map(|f| limit.call(ecs.list_revisions(f)))),
         );
 
     for (cluster, stopped, result) in described_tasks {
@@ -213,12 +279,6 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
         .collect();
 
     // Stage 3: digests pinned by service revisions; revisions the rule needs.
-    let mut existing: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
-    for (family, result) in families.iter().zip(revision_lists) {
-        if let Some(revisions) = keep_ok(result, &mut usage.gaps) {
-            existing.insert(family.clone(), revisions.into_iter().collect());
-        }
-    }
     let mut in_service: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     for d in &usage.deployments {
         in_service
@@ -226,9 +286,7 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
             .or_default()
             .insert(d.revision);
         // A family whose every revision was deregistered is not listed, but its services run.
-        if !families.contains(&d.family) {
-            existing.entry(d.family.clone()).or_default();
-        }
+        existing.entry(d.family.clone()).or_default();
     }
     let mut wanted: Vec<(String, u32)> = Vec::new();
     for (family, revisions) in &mut existing {
@@ -241,16 +299,17 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
         );
         wanted.extend(needed.into_iter().map(|(r, _)| (family.clone(), r)));
     }
-    let (revisions, definitions) = futures_util::join!(
-        join_all(revision_batches.iter().map(|(c, b)| async move {
-            (*c, limit.call(ecs.describe_service_revisions(b)).await)
-        })),
-        join_all(
-            wanted
-                .iter()
-                .map(|(f, r)| limit.call(ecs.describe_task_definition(f, *r)))
-        ),
-    );
+    let (revisions, definitions) =
+        futures_util::join!(
+            join_all(revision_batches.iter().map(|(c, b)| async move {
+                (*c, limit.ecs(ecs.describe_service_revisions(b)).await)
+            })),
+            join_all(
+                wanted
+                    .iter()
+                    .map(|(f, r)| limit.ecs(ecs.describe_task_definition(f, *r)))
+            ),
+        );
 
     let mut missing_revisions = 0;
     let mut revisions_unavailable = None;
@@ -565,5 +624,30 @@ fn keep_ok<T>(result: Result<T, AwsError>, gaps: &mut Vec<ScanGap>) -> Option<T>
             gaps.push(e.into());
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_token_bucket_allows_its_burst_then_its_rate() {
+        let bucket = TokenBucket::new(20.0, 20.0);
+        let start = tokio::time::Instant::now();
+        for _ in 0..20 {
+            bucket.take().await;
+        }
+        assert_eq!(
+            start.elapsed(),
+            std::time::Duration::ZERO,
+            "the burst is immediate"
+        );
+        for _ in 0..40 {
+            bucket.take().await;
+        }
+        // 40 more at 20 per second: two seconds of (paused, simulated) time.
+        let elapsed = start.elapsed().as_secs_f64();
+        assert!((1.99..2.01).contains(&elapsed), "{elapsed}");
     }
 }

@@ -41,7 +41,7 @@ const ARN: &str = "arn:aws:ecs:us-east-1:123456789012";
 struct Faults {
     /// Calls of these operations fail with AccessDeniedException.
     deny: Vec<&'static str>,
-    /// ListClusters, ListTaskDefinitionFamilies and DescribeRegistry are throttled this many times
+    /// ListClusters, ListTaskDefinitions and DescribeRegistry are throttled this many times
     /// before they answer (in one page).
     throttle_first: usize,
     /// DescribeServiceRevisions answers MISSING for every revision.
@@ -145,8 +145,8 @@ fn ecs_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
     use aws_sdk_ecs::Client;
     use aws_sdk_ecs::operation::{
         describe_service_revisions::*, describe_services::*, describe_task_definition::*,
-        describe_tasks::*, list_clusters::*, list_services::*, list_task_definition_families::*,
-        list_task_definitions::*, list_tasks::*,
+        describe_tasks::*, list_clusters::*, list_services::*, list_task_definitions::*,
+        list_tasks::*,
     };
     let mut rules = vec![
         mock!(Client::list_clusters).then_compute_response(respond!(
@@ -309,21 +309,6 @@ fn ecs_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
                     .build()
             }
         )),
-        mock!(Client::list_task_definition_families).then_compute_response(respond!(
-            f,
-            s,
-            "ListTaskDefinitionFamilies",
-            ListTaskDefinitionFamiliesError,
-            |r: &ListTaskDefinitionFamiliesInput, s: &Stats, _: &Faults| {
-                s.page("ListTaskDefinitionFamilies", r.max_results());
-                let all: Vec<String> = (0..SERVICES).map(|i| format!("fam{i}")).collect();
-                let (items, next) = page(&all, r.next_token(), 10);
-                ListTaskDefinitionFamiliesOutput::builder()
-                    .set_families(Some(items))
-                    .set_next_token(next)
-                    .build()
-            }
-        )),
         mock!(Client::list_task_definitions).then_compute_response(respond!(
             f,
             s,
@@ -331,17 +316,8 @@ fn ecs_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
             ListTaskDefinitionsError,
             |r: &ListTaskDefinitionsInput, s: &Stats, _: &Faults| {
                 s.page("ListTaskDefinitions", r.max_results());
-                // Like ECS, match by prefix: fam1 also lists fam10..fam19.
-                let prefix = r.family_prefix().unwrap();
-                let all: Vec<String> = (0..SERVICES)
-                    .filter(|i| format!("fam{i}").starts_with(prefix))
-                    .flat_map(|i| {
-                        [
-                            format!("{ARN}:task-definition/fam{i}:2"),
-                            format!("{ARN}:task-definition/fam{i}:1"),
-                        ]
-                    })
-                    .collect();
+                assert_eq!(r.family_prefix(), None, "one listing for every family");
+                let all = all_task_definitions();
                 let (items, next) = page(&all, r.next_token(), 8);
                 ListTaskDefinitionsOutput::builder()
                     .set_task_definition_arns(Some(items))
@@ -387,7 +363,7 @@ fn ecs_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
         let clusters: Vec<String> = (0..CLUSTERS)
             .map(|c| format!("{ARN}:cluster/c{c}"))
             .collect();
-        let families: Vec<String> = (0..SERVICES).map(|i| format!("fam{i}")).collect();
+        let definitions = all_task_definitions();
         rules.insert(
             0,
             mock!(Client::list_clusters)
@@ -404,13 +380,13 @@ fn ecs_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
         );
         rules.insert(
             0,
-            mock!(Client::list_task_definition_families)
+            mock!(Client::list_task_definitions)
                 .sequence()
-                .error(|| ListTaskDefinitionFamiliesError::generic(throttle()))
+                .error(|| ListTaskDefinitionsError::generic(throttle()))
                 .times(f.throttle_first)
                 .output(move || {
-                    ListTaskDefinitionFamiliesOutput::builder()
-                        .set_families(Some(families.clone()))
+                    ListTaskDefinitionsOutput::builder()
+                        .set_task_definition_arns(Some(definitions.clone()))
                         .build()
                 })
                 .repeatedly()
@@ -429,6 +405,18 @@ fn ecs_rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
         );
     }
     rules
+}
+
+/// Every ACTIVE task definition of the simulated account: two revisions of each family.
+fn all_task_definitions() -> Vec<String> {
+    (0..SERVICES)
+        .flat_map(|i| {
+            [
+                format!("{ARN}:task-definition/fam{i}:2"),
+                format!("{ARN}:task-definition/fam{i}:1"),
+            ]
+        })
+        .collect()
 }
 
 fn images(f: &Faults) -> Vec<(String, Vec<ImageDetail>)> {
@@ -776,7 +764,7 @@ async fn a_full_prune_follows_every_page_respects_every_batch_limit_and_deletes_
     assert_eq!(stats.calls("ListClusters"), 3);
     assert_eq!(stats.calls("ListServices"), 3 * CLUSTERS);
     assert_eq!(stats.calls("ListTasks"), 3 * CLUSTERS + CLUSTERS); // RUNNING: 3 pages; STOPPED: 1
-    assert_eq!(stats.calls("ListTaskDefinitionFamilies"), 3);
+    assert_eq!(stats.calls("ListTaskDefinitions"), 7); // 50 revisions, 8 per page
     assert_eq!(stats.calls("DescribeRepositories"), 3);
     assert!(stats.calls("ListFunctions") >= 3);
     // DescribeImages: 3 pages for app (180 images) at the scan and again at the re-check before
@@ -797,7 +785,6 @@ async fn a_full_prune_follows_every_page_respects_every_batch_limit_and_deletes_
         "ListClusters",
         "ListServices",
         "ListTasks",
-        "ListTaskDefinitionFamilies",
         "ListTaskDefinitions",
     ] {
         assert!(

@@ -234,7 +234,7 @@ fn throttling_does_not_change_the_outcome() {
             "--throttle",
             "DescribeImages=2",
             "--throttle",
-            "ListTaskDefinitionFamilies=2",
+            "ListTaskDefinitions=2",
         ],
     );
     let out = throttled.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL);

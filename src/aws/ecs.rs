@@ -3,9 +3,7 @@
 use std::future::Future;
 
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{
-    DesiredStatus, SortOrder, TaskDefinitionFamilyStatus, TaskDefinitionStatus,
-};
+use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 
 use super::{AwsError, arn_name};
 use crate::digest::Digest;
@@ -92,13 +90,10 @@ pub trait EcsApi: Sync {
         cluster: &str,
         tasks: &[String],
     ) -> impl Future<Output = Result<Vec<TaskInfo>, AwsError>> + Send;
-    /// Families with at least one ACTIVE revision.
-    fn list_families(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
-    /// ACTIVE revision numbers of one family.
-    fn list_revisions(
+    /// Every ACTIVE task-definition revision of the account and region, as (family, revision).
+    fn list_active_task_definitions(
         &self,
-        family: &str,
-    ) -> impl Future<Output = Result<Vec<u32>, AwsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, u32)>, AwsError>> + Send;
     fn describe_task_definition(
         &self,
         family: &str,
@@ -306,40 +301,28 @@ impl EcsApi for Client {
             .collect())
     }
 
-    async fn list_families(&self) -> Result<Vec<String>, AwsError> {
-        self.list_task_definition_families()
-            .status(TaskDefinitionFamilyStatus::Active)
-            .max_results(PAGE_SIZE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListTaskDefinitionFamilies", "account", e))
-    }
-
-    async fn list_revisions(&self, family: &str) -> Result<Vec<u32>, AwsError> {
-        let arns = self
+    async fn list_active_task_definitions(&self) -> Result<Vec<(String, u32)>, AwsError> {
+        let arns: Vec<String> = self
             .list_task_definitions()
-            .family_prefix(family)
             .status(TaskDefinitionStatus::Active)
-            .sort(SortOrder::Desc)
             .max_results(PAGE_SIZE)
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                AwsError::from_sdk("ecs:ListTaskDefinitions", format!("family {family}"), e)
-            })?;
-        // The filter is called a prefix; keep only this family's revisions.
-        Ok(arns
-            .iter()
-            .filter_map(|arn| parse_task_definition(arn))
-            .filter(|(f, _)| f == family)
-            .map(|(_, revision)| revision)
-            .collect())
+            .map_err(|e| AwsError::from_sdk("ecs:ListTaskDefinitions", "account", e))?;
+        arns.iter()
+            .map(|arn| {
+                parse_task_definition(arn).ok_or_else(|| {
+                    AwsError::invalid(
+                        "ecs:ListTaskDefinitions",
+                        "account",
+                        format!("unreadable ARN {arn:?}"),
+                    )
+                })
+            })
+            .collect()
     }
 
     async fn describe_task_definition(
