@@ -11,7 +11,7 @@ TEMPLATE := infra/template.yaml
 # The SAM CLI's rust-cargolambda build method is a beta feature.
 SAM := SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 PATH="$(CURDIR)/$(INFRA_VENV)/bin:$$PATH" $(INFRA_VENV)/bin/sam
 
-.PHONY: test fmt-check clippy unit e2e lint-infra package deploy demo bench bench-core venv infra-venv clean
+.PHONY: test fmt-check clippy unit e2e lint-infra package deploy demo bench bench-core bench-scan venv infra-venv clean
 
 ## Everything CI runs: format, lint, unit/scenario/property/adapter tests, end-to-end tests, template lint.
 test: fmt-check clippy unit e2e lint-infra
@@ -73,7 +73,13 @@ demo: venv
 bench-core:
 	$(CARGO) bench --locked --bench planner
 
-bench: bench-core
+## A full `plan` against the emulator seeded with the standard fleet at 20 ms per request: API calls
+## against their lower bounds, wall time, peak memory.
+bench-scan: venv
+	$(CARGO) build --locked --release --quiet
+	$(VENV)/bin/python bench/scan.py target/release/ecr-warden
+
+bench: bench-core bench-scan
 
 clean:
 	$(CARGO) clean

@@ -49,8 +49,30 @@ MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 
 # --- Faults, latency and counting, as WSGI middleware --------------------------------------
 
+# Paged list operations of the JSON protocols: operation → (list key, default page, largest page).
+PAGED = {
+    "ListClusters": ("clusterArns", 100, 100),
+    "ListServices": ("serviceArns", 10, 100),
+    "ListTasks": ("taskArns", 100, 100),
+    "ListTaskDefinitions": ("taskDefinitionArns", 100, 100),
+    "ListTaskDefinitionFamilies": ("families", 100, 100),
+    "DescribeRepositories": ("repositories", 100, 1000),
+    "DescribeImages": ("imageDetails", 100, 1000),
+}
+# Batch operations: operation → (list key in the request, largest batch).
+BATCHES = {
+    "DescribeServices": ("services", 10),
+    "DescribeTasks": ("tasks", 100),
+    "DescribeServiceRevisions": ("serviceRevisionArns", 20),
+    "BatchGetImage": ("imageIds", 100),
+    "BatchDeleteImage": ("imageIds", 100),
+}
+
+
 class Middleware:
-    """Counts requests per operation; injects latency, throttling and denials."""
+    """Counts requests per operation (first attempts and retries apart); injects latency,
+    throttling and denials; pages list answers and enforces batch limits as AWS does (moto does
+    neither)."""
 
     def __init__(self, app, throttle, deny, latency_ms):
         self.app = app
@@ -59,11 +81,18 @@ class Middleware:
         self.latency = latency_ms / 1000.0
         self.lock = threading.Lock()
         self.attempts = defaultdict(int)
+        self.retries = defaultdict(int)
         self.faults = defaultdict(int)
 
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         op = target.rsplit(".", 1)[-1] if target else None
+        path = environ.get("PATH_INFO", "")
+        if op is None and path.startswith("/2015-03-31/functions"):
+            parts = [p for p in path.split("/") if p]
+            op = {2: "ListFunctions", 3: "GetFunction"}.get(len(parts))
+            if len(parts) == 4:
+                op = {"versions": "ListVersionsByFunction", "aliases": "ListAliases"}.get(parts[3], parts[3])
         if op is None and environ.get("REQUEST_METHOD") == "POST":
             # Query protocol (SNS): the action is in the form body.
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -76,9 +105,12 @@ class Middleware:
         if self.latency:
             time.sleep(self.latency)
         if op:
+            retry = not environ.get("HTTP_AMZ_SDK_REQUEST", "attempt=1").startswith("attempt=1")
             with self.lock:
                 n = self.attempts[op]
                 self.attempts[op] += 1
+                if retry:
+                    self.retries[op] += 1
                 error = None
                 if op in self.deny:
                     error = ("AccessDeniedException", f"User is not authorized to perform {op}")
@@ -94,11 +126,55 @@ class Middleware:
                     ("Content-Length", str(len(body))),
                 ])
                 return [body]
+            if op in PAGED or op in BATCHES:
+                return self.paged(op, environ, start_response)
         return self.app(environ, start_response)
+
+    def paged(self, op, environ, start_response):
+        import io
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        if op in BATCHES:
+            key, limit = BATCHES[op]
+            if len(request.get(key, [])) > limit:
+                body = json.dumps({"__type": "InvalidParameterException",
+                                   "message": f"{op} takes at most {limit} {key}"}).encode()
+                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                                   ("Content-Length", str(len(body)))])
+                return [body]
+        page = token = None
+        if op in PAGED and not (op == "DescribeImages" and request.get("imageIds")):
+            key, default, largest = PAGED[op]
+            page = min(int(request.pop("maxResults", default)), largest)
+            token = int(request.pop("nextToken", 0) or 0)
+        raw = json.dumps(request).encode()
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(self.app(environ, capture))
+        if page is not None and captured["status"].startswith("200"):
+            answer = json.loads(body)
+            items = answer.get(key, [])
+            answer[key] = items[token:token + page]
+            if token + page < len(items):
+                answer["nextToken"] = str(token + page)
+            else:
+                answer.pop("nextToken", None)
+            body = json.dumps(answer).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers)
+        return [body]
 
     def stats(self):
         with self.lock:
-            return {op: {"attempts": n, "faults": self.faults.get(op, 0)} for op, n in sorted(self.attempts.items())}
+            return {op: {"attempts": n, "first_attempts": n - self.retries.get(op, 0),
+                         "retries": self.retries.get(op, 0), "faults": self.faults.get(op, 0)}
+                    for op, n in sorted(self.attempts.items())}
 
 
 # --- Filling moto's gaps ----------------------------------------------------------------------
@@ -297,6 +373,76 @@ def seed(fleet, endpoint):
     return digests, tasks_out
 
 
+# --- A generated fleet for benchmarks ------------------------------------------------------------
+
+STANDARD = dict(repositories=50, images=1000, clusters=10, services=30, tasks=3,
+                families=300, revisions=20, functions=20)
+
+
+def generate(endpoint, sizes):
+    """Seeds a large fleet straight into moto's backends (the API would take minutes). Every
+    service runs the newest revision of its own family; task definitions name tags spread over the
+    repositories; the rest of each repository is unused history."""
+    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    now = int(datetime.now(timezone.utc).timestamp())
+    ecr = ecr_backends[ACCOUNT][REGION]
+    repos = [f"team-{r % 5}/service-{r}" for r in range(sizes["repositories"])]
+    digests = {}
+    for r, name in enumerate(repos):
+        ecr.create_repository(name, None, None, None, None, None, None)
+        repo = ecr.repositories[name]
+        for i in range(sizes["images"]):
+            text, media, digest = manifest_for(f"{name}/{i}")
+            image = ecr_models.Image(ACCOUNT, f"build-{i}", text, name, media, digest)
+            image.image_pushed_at = now - i * 3600
+            image.image_status = "ACTIVE"
+            repo.images.append(image)
+            digests[(name, f"build-{i}")] = digest
+    ecs = ecs_backends[ACCOUNT][REGION]
+
+    def image_of(family, revision):
+        name = repos[(family * 7 + revision) % len(repos)]
+        tag = f"build-{(family * 13 + revision * 31) % sizes['images']}"
+        return name, tag
+
+    for f in range(sizes["families"]):
+        for rev in range(1, sizes["revisions"] + 1):
+            name, tag = image_of(f, rev)
+            ecs.register_task_definition(f"family-{f}", [{"name": "app", "image": f"{HOST}/{name}:{tag}", "memory": 128}])
+    service_count = 0
+    for c in range(sizes["clusters"]):
+        cluster = f"cluster-{c}"
+        ecs.create_cluster(cluster)
+        cluster_obj = ecs.clusters[cluster]
+        for s in range(sizes["services"]):
+            f = (c * sizes["services"] + s) % sizes["families"]
+            td = ecs.describe_task_definition(f"family-{f}:{sizes['revisions']}")
+            service = ecs.create_service(cluster, f"service-{s}", 1, td.arn)
+            name, tag = image_of(f, sizes["revisions"])
+            arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{cluster}/service-{s}/1"
+            service.current_service_revisions = [{"arn": arn}]
+            REVISIONS[arn] = {"serviceRevisionArn": arn, "serviceArn": service.arn, "clusterArn": cluster_obj.arn,
+                              "taskDefinition": td.arn,
+                              "containerImages": [{"containerName": "app", "image": f"{HOST}/{name}:{tag}",
+                                                   "imageDigest": digests[(name, tag)]}]}
+            for t in range(sizes["tasks"]):
+                task = ecs_models.Task(cluster_obj, td, None, {}, ecs, f"service:service-{s}")
+                task.last_status = "RUNNING"
+                for container in task.containers:
+                    container.image_digest = digests[(name, tag)]
+                ecs.tasks.setdefault(cluster, {})[task.task_arn] = task
+            service_count += 1
+    if sizes["functions"]:
+        iam = boto3.client("iam", **kw)
+        role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        lam = boto3.client("lambda", **kw)
+        for n in range(sizes["functions"]):
+            name = repos[n % len(repos)]
+            lam.create_function(FunctionName=f"function-{n}", PackageType="Image", Role=role,
+                                Code={"ImageUri": f"{HOST}/{name}:build-{n}"})
+    return {"repositories": len(repos), "images": len(repos) * sizes["images"], "services": service_count}
+
+
 # --- Commands ---------------------------------------------------------------------------------
 
 def sns_messages():
@@ -318,7 +464,7 @@ def ecr_state():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("fleet")
+    parser.add_argument("fleet", help="a fleet file, or 'generate:standard' / 'generate:small'")
     parser.add_argument("--throttle", action="append", default=[], help="OP=N: throttle the first N attempts")
     parser.add_argument("--deny", action="append", default=[], help="OP: always AccessDeniedException")
     parser.add_argument("--latency-ms", type=float, default=0.0)
@@ -331,9 +477,16 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     endpoint = f"http://127.0.0.1:{server.server_address[1]}"
 
-    with open(args.fleet) as f:
-        fleet = json.load(f)
-    digests, tasks = seed(fleet, endpoint)
+    if args.fleet.startswith("generate:"):
+        sizes = dict(STANDARD)
+        if args.fleet == "generate:small":
+            sizes.update(repositories=3, images=20, clusters=2, services=3, tasks=2, families=5, revisions=3, functions=2)
+        generated = generate(endpoint, sizes)
+        digests, tasks = {}, {"sizes": sizes, "generated": generated}
+    else:
+        with open(args.fleet) as f:
+            fleet = json.load(f)
+        digests, tasks = seed(fleet, endpoint)
     # Faults and latency apply from here on, to the tool under test only.
     app.throttle, app.deny, app.latency = throttle, set(args.deny), args.latency_ms / 1000.0
     app.attempts.clear()
@@ -347,6 +500,12 @@ def main():
             print(json.dumps(ecr_state()), flush=True)
         elif command == "stats":
             print(json.dumps(app.stats()), flush=True)
+        elif command == "reset-stats":
+            with app.lock:
+                app.attempts.clear()
+                app.retries.clear()
+                app.faults.clear()
+            print("{}", flush=True)
         elif command == "quit":
             break
         else:
