@@ -1,5 +1,6 @@
 //! The command line and the Lambda entry point: the same binary, the same handler.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
@@ -199,12 +200,17 @@ pub async fn main() -> ExitCode {
             }
         }
     };
-    match cli.output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("reports serialize")
-        ),
-        Output::Table => print!("{}", table(&report)),
+    // The report is streamed: a large account's JSON report need not exist in memory twice.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match cli.output {
+        Output::Json => serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        Output::Table => out.write_all(table(&report).as_bytes()),
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        eprintln!("ecr-warden: cannot write the report: {e}");
+        return ExitCode::from(2);
     }
     code
 }

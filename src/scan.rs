@@ -164,6 +164,10 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
     } else {
         settings.clusters.clone()
     };
+    tracing::info!(
+        clusters = clusters.len(),
+        "scanning ECS: services, tasks and task definitions"
+    );
 
     // Stage 1: list services and tasks of every cluster, and every ACTIVE task-definition revision
     // (one listing for all families: far fewer calls than a listing per family).
@@ -288,6 +292,11 @@ async fn scan_ecs<E: EcsApi>(ecs: &E, settings: &ScanSettings, limit: &Limiter) 
         // A family whose every revision was deregistered is not listed, but its services run.
         existing.entry(d.family.clone()).or_default();
     }
+    tracing::info!(
+        services = usage.deployments.len(),
+        families = existing.len(),
+        "describing pinned service revisions and the task-definition revisions in use"
+    );
     let mut wanted: Vec<(String, u32)> = Vec::new();
     for (family, revisions) in &mut existing {
         let serving = in_service.remove(family).unwrap_or_default();
@@ -469,6 +478,11 @@ pub async fn scan_inventory<R: EcrApi>(
     };
 
     let managed: Vec<&String> = repositories.iter().filter(|r| policy.manages(r)).collect();
+    tracing::info!(
+        repositories = repositories.len(),
+        managed = managed.len(),
+        "listing the images of managed repositories"
+    );
     let policies = join_all(
         managed
             .iter()

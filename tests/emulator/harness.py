@@ -83,6 +83,7 @@ class Middleware:
         self.attempts = defaultdict(int)
         self.retries = defaultdict(int)
         self.faults = defaultdict(int)
+        self.busy = defaultdict(float)
 
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -126,8 +127,14 @@ class Middleware:
                     ("Content-Length", str(len(body))),
                 ])
                 return [body]
-            if op in PAGED or op in BATCHES:
-                return self.paged(op, environ, start_response)
+            started = time.monotonic()
+            try:
+                if op in PAGED or op in BATCHES:
+                    return self.paged(op, environ, start_response)
+                return [b"".join(self.app(environ, start_response))]
+            finally:
+                with self.lock:
+                    self.busy[op] += time.monotonic() - started
         return self.app(environ, start_response)
 
     def paged(self, op, environ, start_response):
@@ -173,7 +180,8 @@ class Middleware:
     def stats(self):
         with self.lock:
             return {op: {"attempts": n, "first_attempts": n - self.retries.get(op, 0),
-                         "retries": self.retries.get(op, 0), "faults": self.faults.get(op, 0)}
+                         "retries": self.retries.get(op, 0), "faults": self.faults.get(op, 0),
+                         "emulator_busy_s": round(self.busy.get(op, 0.0), 3)}
                     for op, n in sorted(self.attempts.items())}
 
 
@@ -505,6 +513,7 @@ def main():
                 app.attempts.clear()
                 app.retries.clear()
                 app.faults.clear()
+                app.busy.clear()
             print("{}", flush=True)
         elif command == "quit":
             break
