@@ -140,6 +140,15 @@ fn identifier(id: &ImageId) -> ImageIdentifier {
     }
 }
 
+/// `CODE: reason` of an image ECR refused to act on.
+fn failure_text(f: &aws_sdk_ecr::types::ImageFailure) -> String {
+    format!(
+        "{}: {}",
+        f.failure_code().map(|c| c.as_str()).unwrap_or("failure"),
+        f.failure_reason().unwrap_or_default()
+    )
+}
+
 /// The digests an image index lists (`manifests[].digest`).
 pub fn parse_index_children(manifest: &str) -> Result<Vec<Digest>, String> {
     #[derive(serde::Deserialize)]
@@ -235,15 +244,7 @@ impl EcrApi for Client {
             .await
             .map_err(|e| AwsError::from_sdk(CALL, resource(), e))?;
         if let Some(f) = out.failures().first() {
-            return Err(AwsError::invalid(
-                CALL,
-                resource(),
-                format!(
-                    "{}: {}",
-                    f.failure_code().map(|c| c.as_str()).unwrap_or("failure"),
-                    f.failure_reason().unwrap_or_default()
-                ),
-            ));
+            return Err(AwsError::invalid(CALL, resource(), failure_text(f)));
         }
         out.images()
             .iter()
@@ -412,15 +413,7 @@ impl EcrApi for Client {
             .map_err(|e| AwsError::from_sdk(CALL, resource(), e))?;
         match out.failures().first() {
             None => Ok(()),
-            Some(f) => Err(AwsError::invalid(
-                CALL,
-                resource(),
-                format!(
-                    "{}: {}",
-                    f.failure_code().map(|c| c.as_str()).unwrap_or("failure"),
-                    f.failure_reason().unwrap_or_default()
-                ),
-            )),
+            Some(f) => Err(AwsError::invalid(CALL, resource(), failure_text(f))),
         }
     }
 
