@@ -205,7 +205,7 @@ impl EcrApi for Client {
     }
 
     async fn list_images(&self, repository: &str) -> Result<Vec<Image>, AwsError> {
-        let details: Vec<_> = self
+        let mut details = self
             .describe_images()
             .repository_name(repository)
             .filter(
@@ -216,13 +216,17 @@ impl EcrApi for Client {
             .max_results(DESCRIBE_IMAGES_PAGE)
             .into_paginator()
             .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| {
+            .send();
+        // Each detail becomes a compact `Image` as it arrives, so a large repository is never
+        // held twice.
+        let mut images = Vec::new();
+        while let Some(detail) = details.next().await {
+            let detail = detail.map_err(|e| {
                 AwsError::from_sdk("ecr:DescribeImages", format!("repository {repository}"), e)
             })?;
-        Ok(details.iter().filter_map(image_from).collect())
+            images.extend(image_from(&detail));
+        }
+        Ok(images)
     }
 
     async fn index_children(
