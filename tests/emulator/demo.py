@@ -18,7 +18,7 @@ BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else
 
 
 def say(text):
-    print(f"\n{BOLD}{textwrap.fill(textwrap.dedent(text).strip(), 100)}{RESET}\n", flush=True)
+    print(f"\n{BOLD}{textwrap.fill(' '.join(text.split()), 100)}{RESET}\n", flush=True)
 
 
 def main():
@@ -59,8 +59,10 @@ def main():
             middleware:2 runs it, although 'keep the newest' alone would delete it. The untagged
             digests that staging's web and api are pinned to (the tag-overwrite incidents) are kept
             and reported AT RISK. The archived image a standalone family needs, and the deleted
-            image the checkout service is pinned to, are reported MISSING. Now `prune` with
-            DRY_RUN=false: it deletes, indexes before their children.""")
+            image the checkout service is pinned to, are reported MISSING. The repositories' own
+            lifecycle policies ("keep the 3 newest", "expire untagged after 1 day") would remove
+            images in use: LIFECYCLE RISK. Now `prune` with DRY_RUN=false: it deletes, indexes
+            before their children.""")
         before = ask("ecr")
         warden("prune", DRY_RUN="false")
         after = ask("ecr")
