@@ -15,7 +15,7 @@ use crate::policy::Policy;
 use crate::prune::{Deadline, prune};
 use crate::report::GuardReport;
 use crate::report::{Mode, Report};
-use crate::scan::{ScanSettings, scan_inventory, scan_usage};
+use crate::scan::{ScanSettings, complete_inventory, list_managed, scan_usage};
 use crate::time::Timestamp;
 
 /// The AWS services a run talks to.
@@ -159,13 +159,21 @@ pub async fn scan_and_plan<E: EcsApi, R: EcrApi, L: LambdaApi, N: Notifier>(
     settings: &RunSettings,
     now: Timestamp,
 ) -> (Inventory, Plan) {
-    let mut usage = scan_usage(services.ecs, services.lambda, &settings.scan).await;
-    let (inventory, gaps) = scan_inventory(
+    // The managed repositories are listed while ECS and Lambda are scanned (the ECS scan mostly
+    // waits on its rate limit); the images usage names elsewhere are looked up afterwards.
+    let region = settings.region.as_deref();
+    let concurrency = settings.scan.concurrency;
+    let (mut usage, (mut inventory, mut gaps)) = futures_util::join!(
+        scan_usage(services.ecs, services.lambda, &settings.scan),
+        list_managed(services.ecr, region, &settings.policy, concurrency),
+    );
+    complete_inventory(
         services.ecr,
-        settings.region.as_deref(),
-        &settings.policy,
+        &mut inventory,
         &usage,
-        settings.scan.concurrency,
+        region,
+        concurrency,
+        &mut gaps,
     )
     .await;
     usage.gaps.extend(gaps);

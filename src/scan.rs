@@ -452,13 +452,29 @@ async fn scan_lambda<L: LambdaApi>(lambda: &L, settings: &ScanSettings, limit: &
     usage
 }
 
-/// Scans ECR: every image of every managed repository, plus the images usage names in other
-/// repositories of this registry. Failures come back as gaps.
-pub async fn scan_inventory<R: EcrApi>(
+/// Adds to the inventory, as partial listings, the images usage names in repositories it lacks.
+/// The listing of managed repositories does not depend on usage, so it can run beside the usage
+/// scan and this step follow it.
+pub async fn complete_inventory<R: EcrApi>(
+    ecr: &R,
+    inventory: &mut Inventory,
+    usage: &Usage,
+    region: Option<&str>,
+    concurrency: usize,
+    gaps: &mut Vec<ScanGap>,
+) {
+    if inventory.incomplete {
+        return;
+    }
+    let limit = Limiter::new(concurrency);
+    look_up_referenced(ecr, inventory, usage, region, &limit, gaps).await;
+}
+
+/// Lists every image of every managed repository, with index children and lifecycle policies.
+pub async fn list_managed<R: EcrApi>(
     ecr: &R,
     region: Option<&str>,
     policy: &Policy,
-    usage: &Usage,
     concurrency: usize,
 ) -> (Inventory, Vec<ScanGap>) {
     let limit = Limiter::new(concurrency);
@@ -532,8 +548,6 @@ pub async fn scan_inventory<R: EcrApi>(
         };
         inventory.repositories.insert((*repo).clone(), repository);
     }
-
-    look_up_referenced(ecr, &mut inventory, usage, region, &limit, &mut gaps).await;
     (inventory, gaps)
 }
 
