@@ -153,6 +153,14 @@ impl ImageStatus {
 }
 
 impl Inventory {
+    /// An empty inventory of the registry in `region`.
+    pub fn for_region(region: Option<&str>) -> Inventory {
+        Inventory {
+            region: region.map(str::to_string),
+            ..Inventory::default()
+        }
+    }
+
     /// Total number of images across repositories.
     pub fn image_count(&self) -> usize {
         self.repositories.values().map(|r| r.images.len()).sum()

@@ -479,10 +479,7 @@ pub async fn list_managed<R: EcrApi>(
 ) -> (Inventory, Vec<ScanGap>) {
     let limit = Limiter::new(concurrency);
     let mut gaps = Vec::new();
-    let mut inventory = Inventory {
-        region: region.map(str::to_string),
-        ..Inventory::default()
-    };
+    let mut inventory = Inventory::for_region(region);
     let (account, repositories) = futures_util::join!(
         limit.call(ecr.registry_id()),
         limit.call(ecr.list_repositories())
@@ -559,14 +556,10 @@ pub async fn look_up_inventory<R: EcrApi>(
     usage: &Usage,
     concurrency: usize,
 ) -> (Inventory, Vec<ScanGap>) {
-    let limit = Limiter::new(concurrency);
     let mut gaps = Vec::new();
-    let mut inventory = Inventory {
-        region: region.map(str::to_string),
-        ..Inventory::default()
-    };
-    inventory.account = keep_ok(limit.call(ecr.registry_id()).await, &mut gaps);
-    look_up_referenced(ecr, &mut inventory, usage, region, &limit, &mut gaps).await;
+    let mut inventory = Inventory::for_region(region);
+    inventory.account = keep_ok(ecr.registry_id().await, &mut gaps);
+    complete_inventory(ecr, &mut inventory, usage, region, concurrency, &mut gaps).await;
     (inventory, gaps)
 }
 
