@@ -11,19 +11,27 @@ TEMPLATE := infra/template.yaml
 # The SAM CLI's rust-cargolambda build method is a beta feature.
 SAM := SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 PATH="$(CURDIR)/$(INFRA_VENV)/bin:$$PATH" $(INFRA_VENV)/bin/sam
 
-.PHONY: test fmt-check clippy unit e2e lint-infra package deploy demo bench bench-core bench-scan venv infra-venv clean
+.PHONY: test fmt-check clippy core-is-pure unit e2e lint-infra package deploy demo bench bench-core bench-scan venv infra-venv clean
 
 ## Everything CI runs: format, lint, unit/scenario/property/adapter tests, end-to-end tests, template lint.
-test: fmt-check clippy unit e2e lint-infra
+test: fmt-check clippy core-is-pure unit e2e lint-infra
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+## The core stays pure: no AWS SDK, async runtime, Lambda runtime, CLI parser or HTTP stack among
+## its dependencies, direct or indirect. (Its clippy.toml forbids reading the clock or environment.)
+core-is-pure:
+	@tree=$$($(CARGO) tree --locked -p ecr-warden-core -e normal --prefix none --format '{p}') || exit 1; \
+	deps=$$(echo "$$tree" | grep -E '^(aws-[a-z0-9-]+|tokio[a-z-]*|futures[a-z-]*|lambda_runtime|clap|hyper|reqwest) ' | sort -u); \
+	if [ -n "$$deps" ]; then echo "ecr-warden-core must stay pure, but depends on:"; echo "$$deps"; exit 1; fi; \
+	echo "ecr-warden-core: no I/O, runtime or AWS dependency"
 
 unit:
-	$(CARGO) test --locked
+	$(CARGO) test --locked --workspace
 
 ## The real binary against the local AWS emulator (tests/e2e.rs, tests/emulator/).
 e2e: venv
@@ -71,7 +79,7 @@ demo: venv
 
 ## Plans a synthetic inventory of 1,000,000 images; prints wall time and peak memory.
 bench-core:
-	$(CARGO) bench --locked --bench planner
+	$(CARGO) bench --locked -p ecr-warden-core --bench planner
 
 ## A full `plan` against the emulator seeded with the standard fleet at 20 ms per request: API calls
 ## against their lower bounds, wall time, peak memory.

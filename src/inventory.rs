@@ -1,168 +1,215 @@
-//! What ECR holds: repositories and their images, as the inventory scan found them.
+//! The inventory scan: what ECR holds. Every image of every managed repository (with index
+//! children and the lifecycle policy), then, for images usage names in repositories that are not
+//! managed, just those images by id, so a missing image is reported wherever it lives. A failed
+//! listing leaves its repository `Unavailable` and becomes a gap.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use futures_util::future::join_all;
 
-use crate::digest::Digest;
-use crate::time::Timestamp;
+use ecr_warden_core::digest::Digest;
+use ecr_warden_core::inventory::{Inventory, Listing, Repository};
+use ecr_warden_core::policy::Policy;
+use ecr_warden_core::reference::ImageRef;
+use ecr_warden_core::usage::{ScanGap, Usage};
 
-/// The images of one registry (an account in a region), by repository name.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Inventory {
-    /// The registry's account, when known; references to other accounts' ECR are not ours.
-    #[serde(default)]
-    pub account: Option<String>,
-    /// The registry's region, when known.
-    #[serde(default)]
-    pub region: Option<String>,
-    pub repositories: BTreeMap<String, Repository>,
-    /// True when the list of repositories itself could not be read: a repository absent from
-    /// `repositories` may still exist, so it is never reported as not found.
-    #[serde(default)]
-    pub incomplete: bool,
+use crate::aws::AwsError;
+use crate::aws::ecr::{EcrApi, IMAGE_ID_BATCH, ImageId};
+use crate::limit::Limiter;
+use crate::sources::keep_ok;
+
+/// Adds to the inventory, as partial listings, the images usage names in repositories it lacks.
+/// The listing of managed repositories does not depend on usage, so it can run beside the usage
+/// scan and this step follow it.
+pub async fn complete_inventory<R: EcrApi>(
+    ecr: &R,
+    inventory: &mut Inventory,
+    usage: &Usage,
+    region: Option<&str>,
+    concurrency: usize,
+    gaps: &mut Vec<ScanGap>,
+) {
+    if inventory.incomplete {
+        return;
+    }
+    let limit = Limiter::new(concurrency);
+    look_up_referenced(ecr, inventory, usage, region, &limit, gaps).await;
 }
 
-/// One ECR repository.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Repository {
-    /// `Complete` when every image was listed; `Partial` when only images that something references
-    /// were looked up. Nothing is ever deleted from a partial listing.
-    #[serde(default)]
-    pub listing: Listing,
-    pub images: Vec<Image>,
-    /// The repository's lifecycle policy (JSON text), if it has one.
-    #[serde(default)]
-    pub lifecycle_policy: Option<String>,
-    /// Why the lifecycle policy could not be read, if it could not.
-    #[serde(default)]
-    pub lifecycle_error: Option<String>,
+/// Lists every image of every managed repository, with index children and lifecycle policies.
+pub async fn list_managed<R: EcrApi>(
+    ecr: &R,
+    region: Option<&str>,
+    policy: &Policy,
+    concurrency: usize,
+) -> (Inventory, Vec<ScanGap>) {
+    let limit = Limiter::new(concurrency);
+    let mut gaps = Vec::new();
+    let mut inventory = Inventory::for_region(region);
+    let (account, repositories) = futures_util::join!(
+        limit.call(ecr.registry_id()),
+        limit.call(ecr.list_repositories())
+    );
+    inventory.account = keep_ok(account, &mut gaps);
+    let Some(repositories) = keep_ok(repositories, &mut gaps) else {
+        inventory.incomplete = true;
+        return (inventory, gaps);
+    };
+
+    let managed: Vec<&String> = repositories.iter().filter(|r| policy.manages(r)).collect();
+    tracing::info!(
+        repositories = repositories.len(),
+        managed = managed.len(),
+        "listing the images of managed repositories"
+    );
+    let policies = join_all(
+        managed
+            .iter()
+            .map(|repo| limit.call(ecr.lifecycle_policy(repo))),
+    );
+    let listed = join_all(
+        managed
+            .iter()
+            .map(|repo| list_repository(ecr, repo, &limit)),
+    );
+    let (listed, policies) = futures_util::join!(listed, policies);
+    for ((repo, result), policy) in managed.iter().zip(listed).zip(policies) {
+        let (lifecycle_policy, lifecycle_error) = match policy {
+            Ok(p) => (p, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let repository = match keep_ok(result, &mut gaps) {
+            Some(images) => Repository {
+                listing: Listing::Complete,
+                images,
+                lifecycle_policy,
+                lifecycle_error,
+            },
+            None => Repository {
+                listing: Listing::Unavailable,
+                ..Repository::default()
+            },
+        };
+        inventory.repositories.insert((*repo).clone(), repository);
+    }
+    (inventory, gaps)
 }
 
-/// How much of a repository the scan listed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Listing {
-    #[default]
-    Complete,
-    Partial,
-    /// Listing failed: its images are unknown. Nothing in it is deleted or reported missing.
-    Unavailable,
-}
-
-/// One image (manifest, image index or artifact) in a repository.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Image {
-    pub digest: Digest,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    pub pushed_at: Timestamp,
-    #[serde(default)]
-    pub last_pulled_at: Option<Timestamp>,
-    #[serde(default)]
-    pub media_type: MediaType,
-    #[serde(default)]
-    pub status: ImageStatus,
-    /// For an image index: the digests of the manifests it lists.
-    #[serde(default)]
-    pub children: Vec<Digest>,
-    /// For a referrer (signature, SBOM, attestation): the digest of the image it refers to.
-    #[serde(default)]
-    pub subject: Option<Digest>,
-    #[serde(default)]
-    pub size_bytes: Option<i64>,
-}
-
-impl Image {
-    /// A plain, active, untagged image manifest pushed at `pushed_at`.
-    pub fn new(digest: Digest, pushed_at: Timestamp) -> Self {
-        Image {
-            digest,
-            tags: Vec::new(),
-            pushed_at,
-            last_pulled_at: None,
-            media_type: MediaType::Manifest,
-            status: ImageStatus::Active,
-            children: Vec::new(),
-            subject: None,
-            size_bytes: None,
+/// Every image of one repository, with the children of each image index.
+async fn list_repository<R: EcrApi>(
+    ecr: &R,
+    repo: &str,
+    limit: &Limiter,
+) -> Result<Vec<ecr_warden_core::Image>, AwsError> {
+    let mut images = limit.call(ecr.list_images(repo)).await?;
+    let indexes: Vec<Digest> = images
+        .iter()
+        .filter(|i| i.is_index())
+        .map(|i| i.digest)
+        .collect();
+    let children = join_all(
+        indexes
+            .chunks(IMAGE_ID_BATCH)
+            .map(|b| limit.call(ecr.index_children(repo, b))),
+    )
+    .await;
+    let mut by_index: BTreeMap<Digest, Vec<Digest>> = BTreeMap::new();
+    for batch in children {
+        by_index.extend(batch?);
+    }
+    for image in &mut images {
+        if let Some(children) = by_index.remove(&image.digest) {
+            image.children = children;
         }
     }
-
-    /// True for image indexes (multi-architecture manifest lists).
-    pub fn is_index(&self) -> bool {
-        self.media_type == MediaType::Index
-    }
-
-    /// True when the image can be pulled now.
-    pub fn is_pullable(&self) -> bool {
-        self.status == ImageStatus::Active
-    }
+    Ok(images)
 }
 
-/// The kind of manifest, as far as the planner cares.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MediaType {
-    /// A single-platform image manifest or an artifact manifest.
-    #[default]
-    Manifest,
-    /// An OCI image index or a Docker manifest list.
-    Index,
+/// Looks up only the images usage names (no repository is listed in full): for checks that must
+/// be quick, such as a task retirement or a pull failure.
+pub async fn look_up_inventory<R: EcrApi>(
+    ecr: &R,
+    region: Option<&str>,
+    usage: &Usage,
+    concurrency: usize,
+) -> (Inventory, Vec<ScanGap>) {
+    let mut gaps = Vec::new();
+    let mut inventory = Inventory::for_region(region);
+    inventory.account = keep_ok(ecr.registry_id().await, &mut gaps);
+    complete_inventory(ecr, &mut inventory, usage, region, concurrency, &mut gaps).await;
+    (inventory, gaps)
 }
 
-impl MediaType {
-    /// Media types that denote an image index.
-    pub const INDEX_TYPES: [&'static str; 2] = [
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    ];
-
-    /// Classifies an ECR `imageManifestMediaType`.
-    pub fn from_manifest_media_type(media_type: &str) -> Self {
-        if Self::INDEX_TYPES.contains(&media_type) {
-            MediaType::Index
-        } else {
-            MediaType::Manifest
+/// Adds to `inventory`, as partial listings, the images usage names in repositories it lacks.
+async fn look_up_referenced<R: EcrApi>(
+    ecr: &R,
+    inventory: &mut Inventory,
+    usage: &Usage,
+    region: Option<&str>,
+    limit: &Limiter,
+    gaps: &mut Vec<ScanGap>,
+) {
+    // Images that usage names in repositories not listed above: look them up by id.
+    let mut wanted: BTreeMap<String, BTreeSet<ImageId>> = BTreeMap::new();
+    for (image, pinned) in referenced_images(usage) {
+        let Ok(r) = ImageRef::parse(image) else {
+            continue;
+        };
+        let ours = match (&inventory.account, region) {
+            (Some(a), Some(reg)) => r.is_in_registry(a, reg),
+            _ => r.is_ecr(),
+        };
+        if !ours || inventory.repositories.contains_key(&r.repository) {
+            continue;
         }
+        let id = match (pinned.or(r.digest), r.tag) {
+            (Some(d), _) => ImageId::Digest(d),
+            (None, Some(t)) => ImageId::Tag(t),
+            (None, None) => continue,
+        };
+        wanted.entry(r.repository).or_default().insert(id);
     }
-}
-
-/// ECR's storage status of an image.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImageStatus {
-    #[default]
-    Active,
-    /// Moved to the archive storage class: cannot be pulled until restored.
-    Archived,
-    /// Being restored from the archive: not pullable yet.
-    Activating,
-}
-
-impl ImageStatus {
-    /// Parses ECR's `imageStatus` (`ACTIVE`, `ARCHIVED`, `ACTIVATING`); unknown values are `None`.
-    pub fn from_ecr(status: &str) -> Option<Self> {
-        match status {
-            "ACTIVE" => Some(ImageStatus::Active),
-            "ARCHIVED" => Some(ImageStatus::Archived),
-            "ACTIVATING" => Some(ImageStatus::Activating),
-            _ => None,
+    let lookups = join_all(wanted.iter().map(|(repo, ids)| async move {
+        let ids: Vec<ImageId> = ids.iter().cloned().collect();
+        let mut found = Vec::new();
+        for batch in ids.chunks(IMAGE_ID_BATCH) {
+            match limit.call(ecr.find_images(repo, batch)).await? {
+                Some(images) => found.extend(images),
+                None => return Ok(None),
+            }
         }
+        found.sort_by_key(|i| i.digest);
+        found.dedup_by_key(|i| i.digest);
+        Ok::<_, AwsError>(Some(found))
+    }))
+    .await;
+    for ((repo, _), result) in wanted.into_iter().zip(lookups) {
+        let listing = match keep_ok(result, gaps) {
+            Some(Some(images)) => Repository {
+                listing: Listing::Partial,
+                images,
+                ..Repository::default()
+            },
+            Some(None) => continue, // the repository does not exist
+            None => Repository {
+                listing: Listing::Unavailable,
+                ..Repository::default()
+            },
+        };
+        inventory.repositories.insert(repo, listing);
     }
 }
 
-impl Inventory {
-    /// An empty inventory of the registry in `region`.
-    pub fn for_region(region: Option<&str>) -> Inventory {
-        Inventory {
-            region: region.map(str::to_string),
-            ..Inventory::default()
-        }
-    }
-
-    /// Total number of images across repositories.
-    pub fn image_count(&self) -> usize {
-        self.repositories.values().map(|r| r.images.len()).sum()
-    }
+/// Every (image reference, pinned digest) usage names, task-definition revisions included.
+pub fn referenced_images(usage: &Usage) -> impl Iterator<Item = (&str, Option<Digest>)> {
+    let direct = usage
+        .uses
+        .iter()
+        .map(|u| (u.image.as_str(), u.pinned_digest));
+    let families = usage
+        .families
+        .values()
+        .flat_map(|f| f.revisions.values().flatten().flatten())
+        .map(|c| (c.image.as_str(), None));
+    direct.chain(families)
 }

@@ -1,64 +1,33 @@
 //! # ecr-warden
 //!
-//! Keeps Amazon ECR tidy without ever deleting an image that ECS or Lambda still needs, and raises
-//! the alarm when an image that a workload needs is already gone.
+//! Keeps Amazon ECR tidy without ever deleting an image that something still needs, and raises
+//! the alarm when an image that a workload needs is already gone. The same binary is an AWS Lambda
+//! function and an operator's command line.
 //!
 //! ## Layout
 //!
-//! The crate is a functional core with an imperative shell.
+//! A functional core with an imperative shell. The core is its own crate,
+//! [`ecr_warden_core`] (`crates/core/`): inventory, usage, policy, the revision and lifecycle rules,
+//! the planner (where the safety property lives), the report and the alert's text. It has no I/O,
+//! no clock and no AWS SDK. This crate is the shell:
 //!
-//! Core (pure, no I/O, no clock):
-//! - [`digest`]: `sha256:` digests as 32 bytes.
-//! - [`time`]: timestamps; `now` is always an argument.
-//! - [`reference`]: image references (`repo:tag@sha256:…`, ECR hosts, other registries).
-//! - [`inventory`]: what ECR holds: repositories and images.
-//! - [`usage`]: what uses images: tasks, services, task-definition families, Lambda functions, and
-//!   the gaps of an incomplete scan.
-//! - [`policy`]: retention settings, validated.
-//! - [`revisions`]: the task-definition revision rule (newer revisions, rollback, standalone).
-//! - [`plan`]: the planner: keep or delete every image, with reasons, and the findings
-//!   (`missing`, `at_risk`). This is where the safety property lives.
-//! - [`report`]: the run's report; [`alert`]: the one message a run sends.
+//! - [`aws`]: thin adapters, one small trait per AWS service, implemented on the SDK clients; SDK
+//!   types stop there.
+//! - [`sources`]: usage sources, one file per kind of consumer behind [`sources::UsageSource`];
+//!   [`inventory`]: the ECR listing. Every failed call is a gap, and a gap means nothing is deleted.
+//! - [`act`]: acting on a plan: deleting by digest, guard tags, the deadline.
+//! - [`app`]: the application: one run wired end to end, incident checks, events, the handler,
+//!   configuration, the CLI and Lambda entry points, output.
+//! - [`limit`]: limits on calls in flight and on the ECS call rate.
 //!
-//! Shell (I/O):
-//! - [`aws`]: thin adapters, one small trait per service (ECS, ECR, Lambda, SNS), implemented on the
-//!   SDK clients.
-//! - [`scan`]: the usage and inventory scans; every failed call becomes a gap, and a gap means
-//!   nothing is deleted.
-//! - [`prune`]: deletes by digest in batches, indexes first, after re-reading each repository.
-//! - [`run`]: one run wired end to end: scan, plan, prune, alert, report.
-//! - [`incident`]: the checks incidents trigger: task retirement, image pull failure.
-//! - [`event`]: the events the function receives; [`handler`]: one event in, one report out.
-//! - [`config`]: environment variables; [`cli`]: the command line and the Lambda entry point;
-//!   [`output`]: the readable table.
+//! Where to add things: a consumer is a file in `src/sources/` and a line in
+//! [`sources::SOURCES`]; a finding is a type in the core's `plan/finding.rs` and a section in its
+//! `alert/sections.rs`; an event is a detail type in `src/app/event/` and an arm in
+//! `src/app/handler.rs`.
 
-pub mod alert;
+pub mod act;
+pub mod app;
 pub mod aws;
-pub mod cli;
-pub mod config;
-pub mod digest;
-pub mod event;
-pub mod guard;
-pub mod handler;
-pub mod incident;
 pub mod inventory;
-pub mod lifecycle;
-pub mod output;
-pub mod plan;
-pub mod policy;
-pub mod prune;
-pub mod reference;
-pub mod report;
-pub mod revisions;
-pub mod run;
-pub mod scan;
-pub mod time;
-pub mod usage;
-
-pub use digest::Digest;
-pub use inventory::{Image, ImageStatus, Inventory, Listing, MediaType, Repository};
-pub use plan::{Plan, plan};
-pub use policy::{Policy, PolicySettings};
-pub use reference::ImageRef;
-pub use time::Timestamp;
-pub use usage::{Consumer, ContainerImage, Deployment, Family, ScanGap, Usage, Use};
+pub mod limit;
+pub mod sources;

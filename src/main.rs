@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    ecr_warden::cli::main().await
+    ecr_warden::app::main().await
 }

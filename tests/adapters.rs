@@ -20,13 +20,14 @@ use aws_sdk_lambda::types::{FunctionCodeLocation, FunctionConfiguration, Package
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
+use ecr_warden::act::Deadline;
+use ecr_warden::app::run::{RunSettings, run};
+use ecr_warden::aws::Clients;
 use ecr_warden::aws::sns::SnsTopic;
-use ecr_warden::prune::Deadline;
-use ecr_warden::report::{Mode, Report};
-use ecr_warden::run::{RunSettings, Services, run};
-use ecr_warden::scan::ScanSettings;
-use ecr_warden::time::DAY;
-use ecr_warden::{Digest, Policy, PolicySettings, Timestamp};
+use ecr_warden::sources::ScanSettings;
+use ecr_warden_core::report::{Mode, Report};
+use ecr_warden_core::time::DAY;
+use ecr_warden_core::{Digest, Policy, PolicySettings, Timestamp};
 use support::{ECR, digest};
 
 const NOW: Timestamp = Timestamp(1_790_000_000);
@@ -718,13 +719,8 @@ async fn run_fleet_with_rules(
         region: Some("us-east-1".into()),
         guard_tag_prefix: None,
     };
-    let services = Services {
-        ecs: &ecs,
-        ecr: &ecr,
-        lambda: Some(&lambda),
-        notifier: Some(&sns),
-    };
-    let report = run(&services, &settings, mode, None, NOW, &Deadline::none()).await;
+    let clients = Clients { ecs, ecr, lambda };
+    let report = run(&clients, Some(&sns), &settings, mode, None, NOW, &Deadline::none()).await;
     (report, stats, (e, r))
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ecr_warden::event::{Action, Entity, Trigger};
+use ecr_warden::app::event::{Action, Entity, Trigger};
 
 fn parse(path: &Path) -> Result<Trigger, String> {
     let text = std::fs::read_to_string(path).unwrap();

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use ecr_warden::config::VARIABLES;
+use ecr_warden::app::config::VARIABLES;
 use serde_yaml::Value;
 use serde_yaml::value::TaggedValue;
 

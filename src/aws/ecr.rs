@@ -6,9 +6,10 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, ImageStatusFilter};
 
 use super::AwsError;
-use crate::digest::Digest;
-use crate::inventory::{Image, ImageStatus, MediaType};
-use crate::time::Timestamp;
+use ecr_warden_core::digest::{Digest, DigestError};
+use ecr_warden_core::inventory::{Image, ImageStatus, MediaType};
+
+use super::timestamp;
 
 /// DescribeImages returns at most this many images per page.
 pub const DESCRIBE_IMAGES_PAGE: i32 = 1000;
@@ -107,9 +108,7 @@ fn image_from(detail: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
     let digest: Digest = detail.image_digest()?.parse().ok()?;
     Some(Image {
         tags: detail.image_tags().to_vec(),
-        last_pulled_at: detail
-            .last_recorded_pull_time()
-            .map(|t| Timestamp::from(*t)),
+        last_pulled_at: detail.last_recorded_pull_time().map(timestamp),
         media_type: detail
             .image_manifest_media_type()
             .map_or(MediaType::Manifest, MediaType::from_manifest_media_type),
@@ -123,10 +122,7 @@ fn image_from(detail: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
         size_bytes: detail.image_size_in_bytes(),
         ..Image::new(
             digest,
-            detail
-                .image_pushed_at()
-                .map(|t| Timestamp::from(*t))
-                .unwrap_or_default(),
+            detail.image_pushed_at().map(timestamp).unwrap_or_default(),
         )
     })
 }
@@ -164,11 +160,7 @@ pub fn parse_index_children(manifest: &str) -> Result<Vec<Digest>, String> {
     index
         .manifests
         .iter()
-        .map(|m| {
-            m.digest
-                .parse()
-                .map_err(|e: crate::digest::DigestError| e.to_string())
-        })
+        .map(|m| m.digest.parse().map_err(|e: DigestError| e.to_string()))
         .collect()
 }
 

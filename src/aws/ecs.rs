@@ -6,8 +6,8 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 
 use super::{AwsError, arn_name};
-use crate::digest::Digest;
-use crate::usage::ContainerImage;
+use ecr_warden_core::digest::Digest;
+use ecr_warden_core::usage::ContainerImage;
 
 /// DescribeServices takes at most this many services.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;

@@ -1,5 +1,7 @@
 //! Thin adapters over the AWS SDK. Each module defines a small trait in the domain's terms and
-//! implements it on the SDK client; the scanner and the pruner only see the traits.
+//! implements it on the SDK client; sources, the inventory scan and the pruner only see the traits.
+//! SDK types stop here: answers leave as the core's types ([`Digest`](ecr_warden_core::Digest),
+//! [`Timestamp`], [`Image`](ecr_warden_core::Image)), failures as [`AwsError`].
 
 pub mod ecr;
 pub mod ecs;
@@ -11,7 +13,8 @@ use std::fmt;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use crate::usage::ScanGap;
+use ecr_warden_core::time::Timestamp;
+use ecr_warden_core::usage::ScanGap;
 
 /// A failed AWS call, after the SDK's retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,4 +85,28 @@ impl From<AwsError> for ScanGap {
 /// The last segment of an ARN (`arn:aws:ecs:r:a:service/cluster/name` → `name`), or the input.
 pub fn arn_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// An SDK timestamp as the core's whole-second [`Timestamp`].
+pub fn timestamp(t: &aws_smithy_types::DateTime) -> Timestamp {
+    Timestamp(t.secs())
+}
+
+/// The SDK clients for one account and region.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub ecs: aws_sdk_ecs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub lambda: aws_sdk_lambda::Client,
+}
+
+impl Clients {
+    /// Clients for every service, from one SDK configuration.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            ecs: aws_sdk_ecs::Client::new(sdk),
+            ecr: aws_sdk_ecr::Client::new(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
+        }
+    }
 }

@@ -6,7 +6,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::AwsError;
-use crate::alert::Alert;
+use ecr_warden_core::alert::Alert;
 
 /// Where alerts go.
 pub trait Notifier: Sync {

@@ -3,7 +3,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use ecr_warden::Digest;
+use ecr_warden_core::Digest;
 
 /// The registry host every test fleet lives in.
 pub const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";

@@ -1,0 +1,290 @@
+//! The plan: for every image of every managed repository, keep (with every reason) or delete (with
+//! the reason nothing keeps it), plus the findings an operator must act on.
+//!
+//! [`plan`] is a pure function of (inventory, usage, policy, now). It does no I/O and never reads
+//! the clock. The safety property lives here: an image that anything uses (directly by digest,
+//! through the tag it points to now, as the child of a kept image index, or as a referrer of a kept
+//! image) is never planned for deletion, and if any part of the usage scan is missing nothing is.
+//!
+//! The steps, one file each: [`index`] the repositories, [`resolve`] every use to an image,
+//! [`retain`] what the policy keeps, [`decide`] keep or delete, and hold the repository's own
+//! lifecycle policy against the result ([`lifecycle_risk`]).
+
+mod decide;
+mod finding;
+mod index;
+mod lifecycle_risk;
+mod reason;
+mod resolve;
+mod retain;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+pub use finding::{AtRisk, LifecycleRisk, Missing, MissingProblem};
+pub use reason::{DeleteReason, Reason, Via};
+
+use crate::digest::Digest;
+use crate::inventory::{Inventory, Listing, Repository};
+use crate::policy::Policy;
+use crate::time::Timestamp;
+use crate::usage::{ScanGap, Usage};
+use index::RepoIndex;
+use resolve::Resolver;
+
+/// The outcome of planning.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Managed, completely listed repositories, by name.
+    pub repositories: Vec<RepositoryPlan>,
+    /// In-use references that cannot be pulled: the image is gone, archived or never existed.
+    pub missing: Vec<Missing>,
+    /// In-use digests that are untagged: any "expire untagged" lifecycle rule will delete them.
+    pub at_risk: Vec<AtRisk>,
+    /// In-use images a repository's own lifecycle policy would expire or archive.
+    pub lifecycle_risks: Vec<LifecycleRisk>,
+    /// Why deletions are withheld. Non-empty means the plan deletes nothing.
+    pub withheld: Vec<ScanGap>,
+    /// References that could not be parsed, and similar problems that do not block the plan.
+    pub warnings: Vec<String>,
+    /// Scan notes (fallbacks taken), passed through for the report.
+    pub notes: Vec<String>,
+    /// In-use references to registries this run does not manage (Docker Hub, other accounts).
+    pub external_references: usize,
+}
+
+/// The decisions for one repository.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RepositoryPlan {
+    pub name: String,
+    /// Kept images, newest first.
+    pub keep: Vec<Keep>,
+    /// Images to delete, in the order they must be deleted (image indexes before their children).
+    pub delete: Vec<Deletion>,
+}
+
+/// An image that stays, and every reason it stays.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keep {
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+impl Keep {
+    /// True when something uses the image (not just a retention rule keeping it).
+    pub fn in_use(&self) -> bool {
+        self.reasons.iter().any(Reason::is_use)
+    }
+}
+
+/// An image to delete.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deletion {
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    pub pushed_at: Timestamp,
+    pub last_pulled_at: Option<Timestamp>,
+    pub is_index: bool,
+    pub reason: DeleteReason,
+}
+
+/// Counts for reports and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub repositories: usize,
+    pub images: usize,
+    pub protected: usize,
+    pub in_use: usize,
+    pub deletions: usize,
+    pub missing: usize,
+    pub at_risk: usize,
+    pub lifecycle_risks: usize,
+}
+
+impl Plan {
+    /// True when the plan deletes nothing because the usage scan is incomplete.
+    pub fn is_withheld(&self) -> bool {
+        !self.withheld.is_empty()
+    }
+
+    /// Every deletion with its repository, in order.
+    pub fn deletions(&self) -> impl Iterator<Item = (&str, &Deletion)> {
+        self.repositories
+            .iter()
+            .flat_map(|r| r.delete.iter().map(move |d| (r.name.as_str(), d)))
+    }
+
+    /// Counts of what the plan decided.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            repositories: self.repositories.len(),
+            missing: self.missing.len(),
+            at_risk: self.at_risk.len(),
+            lifecycle_risks: self.lifecycle_risks.len(),
+            ..Summary::default()
+        };
+        for repo in &self.repositories {
+            s.images += repo.keep.len() + repo.delete.len();
+            s.protected += repo.keep.len();
+            s.in_use += repo.keep.iter().filter(|k| k.in_use()).count();
+            s.deletions += repo.delete.len();
+        }
+        s
+    }
+}
+
+/// Below this many images, planning runs on the calling thread only.
+const PARALLEL_THRESHOLD: usize = 50_000;
+
+/// Applies `f` to every item, on all cores when `parallel`; results keep the items' order.
+fn map_items<T: Send, R: Send>(
+    items: Vec<T>,
+    parallel: bool,
+    f: impl Fn(T) -> Option<R> + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        let results: Vec<Option<R>> = items.into_par_iter().map(f).collect();
+        results.into_iter().flatten().collect()
+    } else {
+        items.into_iter().filter_map(f).collect()
+    }
+}
+
+/// Plans what to keep and what to delete. Pure: same input, same plan.
+pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestamp) -> Plan {
+    let parallel = inventory.image_count() >= PARALLEL_THRESHOLD;
+    plan_with(inventory, usage, policy, now, parallel)
+}
+
+fn plan_with(
+    inventory: &Inventory,
+    usage: &Usage,
+    policy: &Policy,
+    now: Timestamp,
+    parallel: bool,
+) -> Plan {
+    let entries: Vec<(&String, &Repository)> = inventory.repositories.iter().collect();
+    let mut repos: Vec<RepoIndex> = map_items(entries, parallel, |(name, repo)| {
+        Some(RepoIndex::new(name, repo))
+    });
+    let position: FxHashMap<&str, usize> =
+        repos.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
+
+    let mut resolver = Resolver::new(inventory, &mut repos, &position);
+    for u in &usage.uses {
+        resolver.apply(
+            &std::sync::Arc::new(u.consumer.clone()),
+            &u.image,
+            u.pinned_digest,
+        );
+    }
+    let revision_gaps = resolver.apply_revisions(usage, policy.rollback_revisions);
+    let found = resolver.finish();
+
+    let mut withheld: Vec<ScanGap> = usage.gaps.iter().cloned().chain(revision_gaps).collect();
+    withheld.sort();
+    withheld.dedup();
+    let mut out = Plan {
+        missing: found.missing,
+        at_risk: found.at_risk,
+        withheld,
+        warnings: found.warnings,
+        notes: usage.notes.clone(),
+        external_references: found.external,
+        ..Plan::default()
+    };
+
+    let withheld = out.is_withheld();
+    // Each repository's lookups are dropped as soon as its decisions are made.
+    let decided = map_items(repos, parallel, |mut repo| {
+        if repo.repo.listing != Listing::Complete || !policy.manages(repo.name) {
+            return None;
+        }
+        retain::retain(&mut repo, policy, now);
+        retain::close_over_indexes_and_referrers(&mut repo);
+        let (risks, warning) = lifecycle_risk::lifecycle_risks(&repo, now);
+        Some((decide::decide(repo, withheld), risks, warning))
+    });
+    for (repository, risks, warning) in decided {
+        out.repositories.push(repository);
+        out.lifecycle_risks.extend(risks);
+        out.warnings.extend(warning);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Image, MediaType};
+    use crate::time::DAY;
+    use crate::usage::{Consumer, Use};
+
+    fn digest(n: u32) -> Digest {
+        let mut bytes = [0u8; 32];
+        bytes[..4].copy_from_slice(&n.to_le_bytes());
+        bytes[4..8].copy_from_slice(&n.wrapping_mul(2_654_435_761).to_le_bytes());
+        Digest::from_bytes(bytes)
+    }
+
+    #[test]
+    fn parallel_and_sequential_planning_agree() {
+        let mut inventory = Inventory::default();
+        for r in 0..40u32 {
+            let images = (0..50u32)
+                .map(|i| Image {
+                    tags: if i % 3 == 0 {
+                        vec![]
+                    } else {
+                        vec![format!("t{i}")]
+                    },
+                    children: if i % 10 == 0 {
+                        vec![digest(r * 100 + i + 1)]
+                    } else {
+                        vec![]
+                    },
+                    media_type: if i % 10 == 0 {
+                        MediaType::Index
+                    } else {
+                        MediaType::Manifest
+                    },
+                    ..Image::new(digest(r * 100 + i), Timestamp(i64::from(i) * DAY))
+                })
+                .collect();
+            inventory.repositories.insert(
+                format!("repo-{r}"),
+                Repository {
+                    images,
+                    ..Repository::default()
+                },
+            );
+        }
+        let uses = (0..200u32)
+            .map(|u| Use {
+                consumer: Consumer::Lambda {
+                    function: format!("f{u}"),
+                    qualifier: "1".into(),
+                },
+                image: format!(
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo-{}:t{}",
+                    u % 40,
+                    u % 50
+                ),
+                pinned_digest: None,
+            })
+            .collect();
+        let usage = Usage {
+            uses,
+            ..Usage::default()
+        };
+        let policy = Policy::default();
+        let now = Timestamp(60 * DAY);
+        let one = plan_with(&inventory, &usage, &policy, now, false);
+        let many = plan_with(&inventory, &usage, &policy, now, true);
+        assert_eq!(one, many);
+        assert_eq!(one.repositories.len(), 40);
+        assert!(one.deletions().count() > 0 && one.summary().in_use > 0);
+    }
+}

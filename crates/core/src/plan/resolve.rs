@@ -1,0 +1,237 @@
+//! Resolves every use to the image it names (by digest, or through the tag that points to an image
+//! now), records the reason to keep it, and notes what is missing or at risk. Task-definition
+//! revisions go through the revision rule first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::finding::{AtRisk, Missing, MissingProblem};
+use super::index::RepoIndex;
+use super::reason::{Reason, Via};
+use crate::digest::Digest;
+use crate::inventory::{ImageStatus, Inventory, Listing};
+use crate::reference::{ImageRef, Registry};
+use crate::revisions::{RevisionRole, needed_revisions};
+use crate::usage::{
+    Consumer, ContainerImage, Deployment, RevisionUse, ScanGap, Usage, task_definition_name,
+};
+
+pub(super) type ConsumerSet = BTreeSet<Arc<Consumer>>;
+
+/// Resolves uses to images, recording protection and findings.
+pub(super) struct Resolver<'i, 'r> {
+    inventory: &'i Inventory,
+    repos: &'r mut [RepoIndex<'i>],
+    position: &'r FxHashMap<&'i str, usize>,
+    missing: BTreeMap<(String, String, MissingProblem), ConsumerSet>,
+    at_risk: BTreeMap<(String, Digest), ConsumerSet>,
+    warnings: Vec<String>,
+    external: usize,
+}
+
+impl<'i, 'r> Resolver<'i, 'r> {
+    pub(super) fn new(
+        inventory: &'i Inventory,
+        repos: &'r mut [RepoIndex<'i>],
+        position: &'r FxHashMap<&'i str, usize>,
+    ) -> Self {
+        Resolver {
+            inventory,
+            repos,
+            position,
+            missing: BTreeMap::new(),
+            at_risk: BTreeMap::new(),
+            warnings: Vec::new(),
+            external: 0,
+        }
+    }
+
+    /// What the uses found, once every use is applied.
+    pub(super) fn finish(self) -> Findings {
+        let users = |set: ConsumerSet| set.into_iter().map(|c| (*c).clone()).collect();
+        Findings {
+            missing: self
+                .missing
+                .into_iter()
+                .map(|((repository, reference, problem), set)| Missing {
+                    repository,
+                    reference,
+                    problem,
+                    users: users(set),
+                })
+                .collect(),
+            at_risk: self
+                .at_risk
+                .into_iter()
+                .map(|((repository, digest), set)| AtRisk {
+                    repository,
+                    digest,
+                    users: users(set),
+                })
+                .collect(),
+            warnings: self.warnings,
+            external: self.external,
+        }
+    }
+
+    /// Applies the task-definition revision rule: the revisions it needs protect their images.
+    /// Returns the gaps: needed revisions that were not described.
+    pub(super) fn apply_revisions(&mut self, usage: &Usage, rollback: u32) -> Vec<ScanGap> {
+        let mut gaps = Vec::new();
+        let mut in_service: BTreeMap<&str, Vec<&Deployment>> = BTreeMap::new();
+        for d in &usage.deployments {
+            in_service.entry(&d.family).or_default().push(d);
+        }
+        for (family, fam) in &usage.families {
+            let deployments = in_service.remove(family.as_str()).unwrap_or_default();
+            let serving: BTreeSet<u32> = deployments.iter().map(|d| d.revision).collect();
+            for (revision, role) in
+                needed_revisions(fam.revisions.keys().copied(), &serving, rollback)
+            {
+                let task_definition = task_definition_name(family, revision);
+                let Some(Some(containers)) = fam.revisions.get(&revision) else {
+                    gaps.push(ScanGap {
+                        call: "ecs:DescribeTaskDefinition".into(),
+                        resource: task_definition,
+                        error: "revision needed by the revision rule was not described".into(),
+                    });
+                    continue;
+                };
+                for c in containers {
+                    for consumer in
+                        revision_consumers(&deployments, &task_definition, revision, role, c)
+                    {
+                        self.apply(&Arc::new(consumer), &c.image, None);
+                    }
+                }
+            }
+        }
+        // Deployments whose family the scan did not report at all.
+        for deployment in in_service.values().flatten() {
+            gaps.push(ScanGap {
+                call: "ecs:DescribeTaskDefinition".into(),
+                resource: task_definition_name(&deployment.family, deployment.revision),
+                error: "a service deployment runs this revision but it was not described".into(),
+            });
+        }
+        gaps
+    }
+
+    pub(super) fn apply(&mut self, consumer: &Arc<Consumer>, image: &str, pinned: Option<Digest>) {
+        let reference = match ImageRef::parse(image) {
+            Ok(r) => r,
+            Err(e) => {
+                self.warnings
+                    .push(format!("{consumer}: cannot read image reference: {e}"));
+                return;
+            }
+        };
+        let inventory = self.inventory;
+        let ours = match (&reference.registry, &inventory.account, &inventory.region) {
+            (Registry::Ecr { .. }, Some(account), Some(region)) => {
+                reference.is_in_registry(account, region)
+            }
+            (Registry::Ecr { .. }, _, _) => true,
+            (Registry::Other { .. }, _, _) => false,
+        };
+        if !ours {
+            self.external += 1;
+            return;
+        }
+        let digest = pinned.or(reference.digest);
+        let mut report_missing = |problem: MissingProblem| {
+            let display = ImageRef {
+                digest,
+                ..reference.clone()
+            }
+            .to_string();
+            self.missing
+                .entry((reference.repository.clone(), display, problem))
+                .or_default()
+                .insert(consumer.clone());
+        };
+        let Some(&r) = self.position.get(reference.repository.as_str()) else {
+            if !inventory.incomplete {
+                report_missing(MissingProblem::RepositoryNotFound);
+            }
+            return;
+        };
+        let repo = &self.repos[r];
+        if repo.repo.listing == Listing::Unavailable {
+            // Unknown images: nothing to protect by lookup and nothing to report; the scan gap
+            // that made it unavailable already withholds every deletion.
+            return;
+        }
+        let (found, via) = match (digest, &reference.tag) {
+            (Some(d), _) => (repo.by_digest.get(&d).copied(), Via::Digest),
+            (None, Some(tag)) => (
+                repo.by_tag.get(tag.as_str()).copied(),
+                Via::Tag(tag.clone()),
+            ),
+            (None, None) => unreachable!("a parsed reference has a tag or a digest"),
+        };
+        let Some(i) = found else {
+            report_missing(match via {
+                Via::Digest => MissingProblem::DigestNotFound,
+                Via::Tag(_) => MissingProblem::TagNotFound,
+            });
+            return;
+        };
+        let img = repo.image(i);
+        match img.status {
+            ImageStatus::Active => {}
+            ImageStatus::Archived => report_missing(MissingProblem::Archived),
+            ImageStatus::Activating => report_missing(MissingProblem::Activating),
+        }
+        if via == Via::Digest && img.tags.is_empty() && !repo.is_child[i as usize] {
+            self.at_risk
+                .entry((reference.repository.clone(), img.digest))
+                .or_default()
+                .insert(consumer.clone());
+        }
+        self.repos[r].keep(
+            i,
+            Reason::InUse {
+                consumer: consumer.clone(),
+                via,
+            },
+        );
+    }
+}
+
+/// Who a needed revision's container serves: the services that run it, or the revision itself.
+fn revision_consumers(
+    deployments: &[&Deployment],
+    task_definition: &str,
+    revision: u32,
+    role: RevisionRole,
+    c: &ContainerImage,
+) -> Vec<Consumer> {
+    if role != RevisionRole::InService {
+        return vec![Consumer::Revision(RevisionUse {
+            role,
+            task_definition: task_definition.to_string(),
+            container: c.container.clone(),
+        })];
+    }
+    deployments
+        .iter()
+        .filter(|d| d.revision == revision)
+        .map(|d| Consumer::ServiceDeployment {
+            cluster: d.cluster.clone(),
+            service: d.service.clone(),
+            task_definition: task_definition.to_string(),
+            container: c.container.clone(),
+        })
+        .collect()
+}
+
+/// What resolving every use found.
+pub(super) struct Findings {
+    pub missing: Vec<Missing>,
+    pub at_risk: Vec<AtRisk>,
+    pub warnings: Vec<String>,
+    pub external: usize,
+}

@@ -1,0 +1,337 @@
+//! The run's report: what was kept and why, what was (or would be) deleted, and the findings. The
+//! CLI prints it as a table or JSON; the Lambda handler returns it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::digest::Digest;
+use crate::guard::GuardTag;
+use crate::outcome::{PruneOutcome, Skip};
+use crate::plan::{AtRisk, LifecycleRisk, Missing, Plan};
+use crate::time::Timestamp;
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Scan and plan; never delete.
+    Plan,
+    /// Scan, plan and delete (unless dry run).
+    Prune,
+    /// Scan and verify that every in-use image exists; never delete.
+    Check,
+    /// Check the images of tasks an AWS Health event says will be replaced.
+    Retirement,
+    /// Diagnose a task that failed to pull its image.
+    PullFailure,
+    /// An event this tool does not handle.
+    Ignored,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Plan => "plan",
+            Mode::Prune => "prune",
+            Mode::Check => "check",
+            Mode::Retirement => "retirement check",
+            Mode::PullFailure => "pull-failure diagnosis",
+            Mode::Ignored => "ignored event",
+        })
+    }
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub mode: Mode,
+    pub dry_run: bool,
+    /// What triggered the run (an event id, a schedule), when known.
+    pub context: Option<String>,
+    pub summary: ReportSummary,
+    pub protected: Vec<ProtectedImage>,
+    pub deletions: Vec<DeletionEntry>,
+    pub missing: Vec<Missing>,
+    pub at_risk: Vec<AtRisk>,
+    /// In-use images a repository's own lifecycle policy would expire or archive.
+    pub lifecycle_risks: Vec<LifecycleRisk>,
+    pub delete_failures: Vec<DeleteFailure>,
+    /// Why tasks failed to pull their images (pull-failure events).
+    pub diagnoses: Vec<Diagnosis>,
+    /// Guard tags added and removed (only with `GUARD_TAG_PREFIX`).
+    pub guard: Option<GuardReport>,
+    /// True when the usage scan failed somewhere and nothing was deleted.
+    pub scan_incomplete: bool,
+    pub errors: Vec<String>,
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReportSummary {
+    pub repositories: usize,
+    pub images: usize,
+    pub protected: usize,
+    pub in_use: usize,
+    pub planned_deletions: usize,
+    pub deleted: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Deletions not attempted because the run ran out of time; the next run continues.
+    pub remaining: usize,
+    pub missing: usize,
+    pub at_risk: usize,
+    pub lifecycle_risks: usize,
+}
+
+/// A kept image and its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProtectedImage {
+    pub repository: String,
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+/// A planned deletion and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeletionEntry {
+    pub repository: String,
+    pub digest: Digest,
+    pub tags: Vec<String>,
+    pub pushed_at: Timestamp,
+    pub reason: String,
+    /// `planned` (dry run or plan), `deleted`, `failed`, `skipped: …`, or `not_attempted`.
+    pub outcome: String,
+}
+
+/// Why one container could not pull its image, as far as ECR can tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cluster: String,
+    pub task: String,
+    pub container: String,
+    pub image: String,
+    /// `image_missing`, `image_archived`, `repository_missing`, `image_present` or `other_registry`.
+    pub cause: String,
+    /// What the operator should do.
+    pub advice: String,
+}
+
+/// What guard tagging did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GuardReport {
+    /// True when nothing was changed: `added` and `removed` are what would be done.
+    pub dry_run: bool,
+    pub added: Vec<GuardTag>,
+    pub removed: Vec<GuardTag>,
+    /// Stale guard tags that are their image's only tag, on images the plan keeps: removing the
+    /// tag would delete the image, so they stay until the image goes.
+    pub stale_guard: Vec<GuardTag>,
+    pub failures: Vec<String>,
+}
+
+impl GuardReport {
+    /// What a dry run reports: the plan, untouched.
+    pub fn planned(plan: &crate::guard::GuardPlan) -> GuardReport {
+        GuardReport {
+            dry_run: true,
+            added: plan.add.clone(),
+            removed: plan.remove.clone(),
+            stale_guard: plan.stale.clone(),
+            failures: Vec::new(),
+        }
+    }
+}
+
+/// An image ECR refused to delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteFailure {
+    pub repository: String,
+    pub digest: Digest,
+    pub code: String,
+    pub reason: String,
+}
+
+impl Report {
+    /// A report with no scan (ignored events, malformed input).
+    pub fn empty(mode: Mode, context: Option<String>) -> Report {
+        Report {
+            mode,
+            dry_run: true,
+            context,
+            summary: ReportSummary::default(),
+            protected: Vec::new(),
+            deletions: Vec::new(),
+            missing: Vec::new(),
+            at_risk: Vec::new(),
+            lifecycle_risks: Vec::new(),
+            delete_failures: Vec::new(),
+            diagnoses: Vec::new(),
+            guard: None,
+            scan_incomplete: false,
+            errors: Vec::new(),
+            notes: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Builds the report from a plan and, when deletions ran, their outcome.
+    pub fn new(mode: Mode, dry_run: bool, plan: &Plan, pruned: Option<&PruneOutcome>) -> Report {
+        let s = plan.summary();
+        let mut report = Report {
+            dry_run,
+            summary: ReportSummary {
+                repositories: s.repositories,
+                images: s.images,
+                protected: s.protected,
+                in_use: s.in_use,
+                planned_deletions: s.deletions,
+                missing: s.missing,
+                at_risk: s.at_risk,
+                lifecycle_risks: s.lifecycle_risks,
+                ..ReportSummary::default()
+            },
+            missing: plan.missing.clone(),
+            at_risk: plan.at_risk.clone(),
+            lifecycle_risks: plan.lifecycle_risks.clone(),
+            scan_incomplete: plan.is_withheld(),
+            errors: plan.withheld.iter().map(ToString::to_string).collect(),
+            notes: plan.notes.clone(),
+            warnings: plan.warnings.clone(),
+            ..Report::empty(mode, None)
+        };
+        for repo in &plan.repositories {
+            report
+                .protected
+                .extend(repo.keep.iter().map(|k| ProtectedImage {
+                    repository: repo.name.clone(),
+                    digest: k.digest,
+                    tags: k.tags.clone(),
+                    reasons: k.reasons.iter().map(ToString::to_string).collect(),
+                }));
+        }
+        for (repository, d) in plan.deletions() {
+            let outcome = match pruned {
+                None => "planned".to_string(),
+                Some(p) => p.outcome_of(repository, &d.digest),
+            };
+            report.deletions.push(DeletionEntry {
+                repository: repository.to_string(),
+                digest: d.digest,
+                tags: d.tags.clone(),
+                pushed_at: d.pushed_at,
+                reason: d.reason.to_string(),
+                outcome,
+            });
+        }
+        if let Some(p) = pruned {
+            report.summary.deleted = p.deleted.len();
+            report.summary.skipped = p.skipped.len();
+            report.summary.failed = p.failures.len();
+            report.summary.remaining = p.not_attempted;
+            report.delete_failures = p
+                .failures
+                .iter()
+                .map(|(repository, digest, code, reason)| DeleteFailure {
+                    repository: repository.clone(),
+                    digest: *digest,
+                    code: code.clone(),
+                    reason: reason.clone(),
+                })
+                .collect();
+            report.errors.extend(p.errors.iter().cloned());
+            report.notes.extend(p.skipped.iter().map(
+                |Skip {
+                     repository,
+                     digest,
+                     why,
+                 }| { format!("skipped {repository}@{digest}: {why}") },
+            ));
+            if p.not_attempted > 0 {
+                report.notes.push(format!(
+                    "{} deletion(s) not attempted before the time limit; the next run continues",
+                    p.not_attempted
+                ));
+            }
+        }
+        report
+    }
+
+    /// One line that sums the run up.
+    pub fn headline(&self) -> String {
+        let s = &self.summary;
+        if matches!(
+            self.mode,
+            Mode::Retirement | Mode::PullFailure | Mode::Ignored
+        ) {
+            let mut line = match self.mode {
+                Mode::Ignored => "event ignored".to_string(),
+                _ => format!("{} missing, {} at risk", s.missing, s.at_risk),
+            };
+            if !self.diagnoses.is_empty() {
+                line.push_str(&format!(
+                    "; {} container(s) diagnosed",
+                    self.diagnoses.len()
+                ));
+            }
+            if self.scan_incomplete {
+                line.push_str("; CHECK INCOMPLETE: see errors");
+            }
+            return line;
+        }
+        let mut line = format!(
+            "{} image(s) in {} managed repositories: {} kept ({} in use), {} {}",
+            s.images,
+            s.repositories,
+            s.protected,
+            s.in_use,
+            if self.dry_run || self.mode != Mode::Prune {
+                s.planned_deletions
+            } else {
+                s.deleted
+            },
+            if self.dry_run || self.mode != Mode::Prune {
+                "to delete"
+            } else {
+                "deleted"
+            },
+        );
+        line.push_str(&format!("; {} missing, {} at risk", s.missing, s.at_risk));
+        if s.lifecycle_risks > 0 {
+            line.push_str(&format!(
+                ", {} threatened by lifecycle policies",
+                s.lifecycle_risks
+            ));
+        }
+        if self.scan_incomplete {
+            line.push_str("; SCAN INCOMPLETE: nothing deleted");
+        }
+        line
+    }
+
+    /// Cuts the protected and deletion lists to `limit` entries each (for size-limited responses),
+    /// saying so in the notes; counts and findings are untouched.
+    pub fn truncate_lists(&mut self, limit: usize) {
+        let (p, d) = (self.protected.len(), self.deletions.len());
+        if p > limit || d > limit {
+            self.protected.truncate(limit);
+            self.deletions.truncate(limit);
+            self.notes.push(format!(
+                "lists cut to {limit} entries ({p} protected, {d} deletions in full): run the CLI with --output json for all"
+            ));
+        }
+    }
+
+    /// True when a workload's image is missing or a lifecycle policy would remove it.
+    pub fn needs_attention(&self) -> bool {
+        self.has_missing() || !self.lifecycle_risks.is_empty()
+    }
+
+    /// True when something a workload needs cannot be pulled.
+    pub fn has_missing(&self) -> bool {
+        !self.missing.is_empty()
+    }
+}

@@ -1,0 +1,224 @@
+//! The command line: the same binary as the Lambda function, the same handler. Parses the command,
+//! runs it, prints the report, and turns the outcome into an exit status in one place.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use ecr_warden_core::policy::{Policy, PolicySettings};
+use ecr_warden_core::preview::preview;
+use ecr_warden_core::report::{Mode, Report};
+use ecr_warden_core::time::Timestamp;
+
+use super::config::Config;
+use super::connect::Aws;
+use super::handler::handle;
+use super::output::{preview_table, table};
+use super::run::{run, scan_and_plan};
+use crate::act::Deadline;
+
+/// Keeps ECR tidy without deleting images that ECS or Lambda still use.
+///
+/// Configuration comes from environment variables (SNS_TOPIC_ARN, CLUSTERS, REPOSITORIES,
+/// KEEP_TAG_PATTERNS, KEEP_RECENT, KEEP_PUSHED_WITHIN_DAYS, KEEP_PULLED_WITHIN_DAYS,
+/// ROLLBACK_REVISIONS, DRY_RUN, SCAN_LAMBDA, LAMBDA_VERSIONS, SCAN_CONCURRENCY) and AWS from the
+/// standard settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...).
+#[derive(Debug, Parser)]
+#[command(name = "ecr-warden", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Output::Table, global = true)]
+    pub output: Output,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what would be kept and deleted, and why. Never deletes.
+    Plan,
+    /// Delete unused images (only with DRY_RUN=false; otherwise the same as plan).
+    Prune,
+    /// Verify that every in-use image exists; exit status 1 when one is missing.
+    Check,
+    /// Show what a repository's own lifecycle policy would do to each image, next to what is in use.
+    LifecyclePreview {
+        /// The repository.
+        repository: String,
+    },
+    /// Run the Lambda handler on an event file, exactly as Lambda would.
+    Invoke {
+        /// A JSON event (see events/).
+        #[arg(long)]
+        event: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+/// Runs one command and returns the process's exit status.
+pub async fn main(config: Config) -> ExitCode {
+    let cli = Cli::parse();
+    let aws = Aws::connect(&config).await;
+    let now = super::now();
+    let report = match &cli.command {
+        Command::Plan => scan(&aws, &config, Mode::Plan, now).await,
+        Command::Prune => scan(&aws, &config, Mode::Prune, now).await,
+        Command::Check => scan(&aws, &config, Mode::Check, now).await,
+        Command::LifecyclePreview { repository } => {
+            return lifecycle_preview(&aws, &config, repository, cli.output, now).await;
+        }
+        Command::Invoke { event } => match invoke(&aws, &config, event, now).await {
+            Ok(report) => report,
+            Err(message) => {
+                eprintln!("ecr-warden: {message}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    if let Err(e) = write_report(&report, cli.output) {
+        eprintln!("ecr-warden: cannot write the report: {e}");
+        return ExitCode::from(2);
+    }
+    exit_code(&report)
+}
+
+/// A scheduled-style run from the command line.
+async fn scan(aws: &Aws, config: &Config, mode: Mode, now: Timestamp) -> Report {
+    let settings = config.run_settings(aws.region.as_deref());
+    let context = Some("command line".into());
+    let deadline = Deadline::none();
+    run(
+        &aws.clients,
+        aws.sns.as_ref(),
+        &settings,
+        mode,
+        context,
+        now,
+        &deadline,
+    )
+    .await
+}
+
+/// Runs the Lambda handler on an event file.
+async fn invoke(
+    aws: &Aws,
+    config: &Config,
+    event: &Path,
+    now: Timestamp,
+) -> Result<Report, String> {
+    let text = std::fs::read_to_string(event)
+        .map_err(|e| format!("cannot read {}: {e}", event.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
+    let region = aws.region.as_deref();
+    let deadline = Deadline::none();
+    handle(
+        &aws.clients,
+        aws.sns.as_ref(),
+        config,
+        region,
+        &value,
+        now,
+        &deadline,
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Prints the report. It is streamed: a large account's JSON report need not exist in memory
+/// twice.
+fn write_report(report: &Report, output: Output) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match output {
+        Output::Json => {
+            serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Output::Table => out.write_all(table(report).as_bytes())?,
+    }
+    out.flush()
+}
+
+/// Shows what a repository's lifecycle policy would do, next to what is in use.
+async fn lifecycle_preview(
+    aws: &Aws,
+    config: &Config,
+    repository: &str,
+    output: Output,
+    now: Timestamp,
+) -> ExitCode {
+    let policy = match Policy::new(PolicySettings {
+        repositories: vec![repository.to_string()],
+        keep_tag_patterns: config.policy.keep_tag_patterns().to_vec(),
+        keep_recent: i64::from(config.policy.keep_recent),
+        keep_pushed_within_days: i64::from(config.policy.keep_pushed_within_days),
+        keep_pulled_within_days: i64::from(config.policy.keep_pulled_within_days),
+        rollback_revisions: i64::from(config.policy.rollback_revisions),
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ecr-warden: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = super::run::RunSettings {
+        policy,
+        dry_run: true,
+        guard_tag_prefix: None,
+        ..config.run_settings(aws.region.as_deref())
+    };
+    let (inventory, plan) = scan_and_plan(&aws.clients, &settings, now).await;
+    let (Some(repo), Some(repo_plan)) = (
+        inventory.repositories.get(repository),
+        plan.repositories.iter().find(|r| r.name == repository),
+    ) else {
+        eprintln!("ecr-warden: repository {repository} was not found or could not be listed");
+        for gap in &plan.withheld {
+            eprintln!("  {gap}");
+        }
+        return ExitCode::from(2);
+    };
+    let rows = match preview(repo, repo_plan, now) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("ecr-warden: repository {repository}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        ),
+        Output::Table => print!(
+            "{}",
+            preview_table(repository, repo.lifecycle_policy.is_some(), &rows)
+        ),
+    }
+    let risky = rows.iter().any(|r| r.in_use && r.lifecycle.is_some());
+    if risky || plan.is_withheld() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// 1 when an in-use image is missing or threatened by a lifecycle policy, the scan was incomplete
+/// or deletions failed; 0 otherwise.
+pub fn exit_code(report: &Report) -> ExitCode {
+    let bad =
+        report.needs_attention() || report.scan_incomplete || !report.delete_failures.is_empty();
+    if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,315 @@
+//! Configuration from environment variables, the same for the Lambda function and the CLI. Invalid
+//! values stop start-up with a message that names the variable.
+
+use std::collections::HashMap;
+
+use ecr_warden_core::policy::{Policy, PolicyError, PolicySettings, setting};
+
+use crate::sources::ScanSettings;
+
+/// Everything the environment configures.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SNS topic for alerts; without one, alerts go to the log.
+    pub sns_topic_arn: Option<String>,
+    pub policy: Policy,
+    pub scan: ScanSettings,
+    /// True unless `DRY_RUN=false`: nothing is deleted until the operator says so.
+    pub dry_run: bool,
+    /// Guard-tag prefix (`GUARD_TAG_PREFIX`); unset: no guard tags.
+    pub guard_tag_prefix: Option<String>,
+}
+
+/// A variable that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable}={value:?} is not a whole number; set it to 0 or more")]
+    Number {
+        variable: &'static str,
+        value: String,
+    },
+    #[error("{variable}={value:?} is not true or false")]
+    Bool {
+        variable: &'static str,
+        value: String,
+    },
+    #[error("{variable}={value:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")]
+    Topic {
+        variable: &'static str,
+        value: String,
+    },
+    #[error(
+        "{variable}={value:?} must be 1 to 100 of A-Z a-z 0-9 _ . - and start with a letter or digit"
+    )]
+    TagPrefix {
+        variable: &'static str,
+        value: String,
+    },
+    #[error("{variable}={value:?} must be between 1 and 64")]
+    Range {
+        variable: &'static str,
+        value: String,
+    },
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+/// Every variable the tool reads, for documentation and the deployment template.
+pub const VARIABLES: [&str; 14] = [
+    "SNS_TOPIC_ARN",
+    "CLUSTERS",
+    setting::REPOSITORIES,
+    setting::KEEP_TAG_PATTERNS,
+    setting::KEEP_RECENT,
+    setting::KEEP_PUSHED_WITHIN_DAYS,
+    setting::KEEP_PULLED_WITHIN_DAYS,
+    setting::ROLLBACK_REVISIONS,
+    "DRY_RUN",
+    "SCAN_LAMBDA",
+    "LAMBDA_VERSIONS",
+    "SCAN_CONCURRENCY",
+    "GUARD_TAG_PREFIX",
+    "ECS_REQUESTS_PER_SECOND",
+];
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads a map of variables (empty values count as unset).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let vars = Vars(vars);
+        let policy = policy(&vars)?;
+        Ok(Config {
+            sns_topic_arn: topic(&vars)?,
+            guard_tag_prefix: guard_tag_prefix(&vars)?,
+            scan: scan_settings(&vars, &policy)?,
+            policy,
+            dry_run: vars.boolean("DRY_RUN", true)?,
+        })
+    }
+}
+
+/// The retention policy's variables.
+fn policy(vars: &Vars) -> Result<Policy, ConfigError> {
+    let defaults = PolicySettings::default();
+    let number = |name, default| vars.number(name, default);
+    Ok(Policy::new(PolicySettings {
+        repositories: vars.list(setting::REPOSITORIES),
+        keep_tag_patterns: vars.list(setting::KEEP_TAG_PATTERNS),
+        keep_recent: number(setting::KEEP_RECENT, defaults.keep_recent)?,
+        keep_pushed_within_days: number(
+            setting::KEEP_PUSHED_WITHIN_DAYS,
+            defaults.keep_pushed_within_days,
+        )?,
+        keep_pulled_within_days: number(
+            setting::KEEP_PULLED_WITHIN_DAYS,
+            defaults.keep_pulled_within_days,
+        )?,
+        rollback_revisions: number(setting::ROLLBACK_REVISIONS, defaults.rollback_revisions)?,
+    })?)
+}
+
+/// What the usage scan looks at, and how hard it pushes.
+fn scan_settings(vars: &Vars, policy: &Policy) -> Result<ScanSettings, ConfigError> {
+    let concurrency = vars.number("SCAN_CONCURRENCY", 8)?;
+    if !(1..=64).contains(&concurrency) {
+        return Err(ConfigError::Range {
+            variable: "SCAN_CONCURRENCY",
+            value: concurrency.to_string(),
+        });
+    }
+    let ecs_rate = vars.number("ECS_REQUESTS_PER_SECOND", 20)?;
+    if !(0..=1000).contains(&ecs_rate) {
+        return Err(ConfigError::Number {
+            variable: "ECS_REQUESTS_PER_SECOND",
+            value: ecs_rate.to_string(),
+        });
+    }
+    let lambda_versions = vars.number("LAMBDA_VERSIONS", 3)?;
+    if lambda_versions < 0 {
+        return Err(ConfigError::Number {
+            variable: "LAMBDA_VERSIONS",
+            value: lambda_versions.to_string(),
+        });
+    }
+    Ok(ScanSettings {
+        clusters: vars.list("CLUSTERS"),
+        concurrency: concurrency as usize,
+        stopped_tasks: true,
+        rollback_revisions: policy.rollback_revisions,
+        lambda: vars.boolean("SCAN_LAMBDA", true)?,
+        lambda_versions: lambda_versions as usize,
+        ecs_requests_per_second: ecs_rate as f64,
+    })
+}
+
+fn topic(vars: &Vars) -> Result<Option<String>, ConfigError> {
+    let arn = vars.get("SNS_TOPIC_ARN");
+    match arn {
+        Some(arn) if !(arn.starts_with("arn:") && arn.split(':').nth(2) == Some("sns")) => {
+            Err(ConfigError::Topic {
+                variable: "SNS_TOPIC_ARN",
+                value: arn,
+            })
+        }
+        arn => Ok(arn),
+    }
+}
+
+fn guard_tag_prefix(vars: &Vars) -> Result<Option<String>, ConfigError> {
+    let Some(prefix) = vars.get("GUARD_TAG_PREFIX") else {
+        return Ok(None);
+    };
+    let b = prefix.as_bytes();
+    let valid = b.len() <= 100
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    if !valid {
+        return Err(ConfigError::TagPrefix {
+            variable: "GUARD_TAG_PREFIX",
+            value: prefix,
+        });
+    }
+    Ok(Some(prefix))
+}
+
+/// The variables, read leniently: surrounding white space is ignored and empty means unset.
+struct Vars<'a>(&'a HashMap<String, String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    /// A comma-separated list.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn number(&self, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<i64>().map_err(|_| ConfigError::Number {
+                variable: name,
+                value: v,
+            }),
+        }
+    }
+
+    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if ["true", "1", "yes"].contains(&v.as_str()) => Ok(true),
+            Some(v) if ["false", "0", "no"].contains(&v.as_str()) => Ok(false),
+            Some(v) => Err(ConfigError::Bool {
+                variable: name,
+                value: v,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = Config::from_vars(&HashMap::new()).unwrap();
+        assert!(c.dry_run, "the tool deletes nothing until told");
+        assert_eq!(c.policy.keep_recent, 10);
+        assert_eq!(c.policy.rollback_revisions, 1);
+        assert!(c.scan.clusters.is_empty());
+        assert!(c.policy.manages("any"));
+        assert_eq!(c.sns_topic_arn, None);
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = Config::from_vars(&vars(&[
+            ("SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:alerts"),
+            ("CLUSTERS", "prod, staging,"),
+            ("REPOSITORIES", "team-a/*,sidecar"),
+            ("KEEP_TAG_PATTERNS", "release-*"),
+            ("KEEP_RECENT", "5"),
+            ("KEEP_PUSHED_WITHIN_DAYS", "0"),
+            ("KEEP_PULLED_WITHIN_DAYS", "7"),
+            ("ROLLBACK_REVISIONS", "2"),
+            ("DRY_RUN", "false"),
+            ("SCAN_LAMBDA", "no"),
+            ("LAMBDA_VERSIONS", "1"),
+            ("SCAN_CONCURRENCY", "4"),
+            ("GUARD_TAG_PREFIX", "inuse-"),
+        ]))
+        .unwrap();
+        assert_eq!(c.scan.clusters, vec!["prod", "staging"]);
+        assert!(c.policy.manages("team-a/api") && !c.policy.manages("team-b/api"));
+        assert_eq!(
+            c.policy.kept_tag(&["release-1".into()]),
+            Some(("release-*", "release-1"))
+        );
+        assert_eq!(
+            (
+                c.policy.keep_recent,
+                c.policy.keep_pushed_within_days,
+                c.policy.keep_pulled_within_days
+            ),
+            (5, 0, 7)
+        );
+        assert_eq!(c.scan.rollback_revisions, 2);
+        assert!(!c.dry_run && !c.scan.lambda);
+        assert_eq!((c.scan.lambda_versions, c.scan.concurrency), (1, 4));
+        assert_eq!(c.guard_tag_prefix.as_deref(), Some("inuse-"));
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases = [
+            (
+                ("KEEP_RECENT", "ten"),
+                "KEEP_RECENT=\"ten\" is not a whole number",
+            ),
+            (("KEEP_RECENT", "-3"), "KEEP_RECENT: -3 is negative"),
+            (
+                ("DRY_RUN", "maybe"),
+                "DRY_RUN=\"maybe\" is not true or false",
+            ),
+            (
+                ("SNS_TOPIC_ARN", "alerts"),
+                "SNS_TOPIC_ARN=\"alerts\" is not an SNS topic ARN",
+            ),
+            (("KEEP_TAG_PATTERNS", "a[b"), "KEEP_TAG_PATTERNS:"),
+            (
+                ("SCAN_CONCURRENCY", "0"),
+                "SCAN_CONCURRENCY=\"0\" must be between 1 and 64",
+            ),
+        ];
+        for ((k, v), expected) in cases {
+            let err = Config::from_vars(&vars(&[(k, v)])).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{k}={v}: {err}");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The Lambda entry point: the runtime loop, each invocation's deadline, the metrics line, and a
+//! response that stays under Lambda's size limit.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+use ecr_warden_core::report::Report;
+
+use super::config::Config;
+use super::connect::Aws;
+use super::handler::handle;
+use super::metrics::metrics_line;
+use crate::act::Deadline;
+
+/// Leaves this much of the invocation for the last deletion batch, the report and the alert.
+const DEADLINE_RESERVE: Duration = Duration::from_secs(20);
+/// Lambda responses are limited to 6 MB: lists beyond this many entries are cut.
+const RESPONSE_ENTRIES: usize = 2_000;
+
+/// Serves invocations until the runtime stops.
+pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
+    let aws = Aws::connect(&config).await;
+    let aws = &aws;
+    let config = &config;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<Value>| async move {
+            let remaining = event
+                .context
+                .deadline()
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            let deadline = Deadline::at(Instant::now() + remaining, DEADLINE_RESERVE);
+            let now = super::now();
+            let mut report = handle(
+                &aws.clients,
+                aws.sns.as_ref(),
+                config,
+                aws.region.as_deref(),
+                &event.payload,
+                now,
+                &deadline,
+            )
+            .await?;
+            println!("{}", metrics_line(&report, now));
+            report.truncate_lists(RESPONSE_ENTRIES);
+            Ok::<Report, lambda_runtime::Error>(report)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,111 @@
+//! Lambda functions packaged as container images: the digest each pins, at `$LATEST`, every version
+//! an alias routes to (weighted routing included) and the newest published versions.
+
+use std::collections::BTreeMap;
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, join_all};
+
+use ecr_warden_core::usage::{Consumer, Usage, Use};
+
+use super::{Scope, UsageSource, keep_ok};
+use crate::aws::lambda::LambdaApi;
+
+/// Lambda functions' images (when `SCAN_LAMBDA` is on).
+pub struct LambdaFunctions;
+
+impl UsageSource for LambdaFunctions {
+    fn kind(&self) -> &'static str {
+        "lambda"
+    }
+
+    fn scan<'a>(&'a self, scope: &'a Scope<'a>) -> BoxFuture<'a, Usage> {
+        async move {
+            if !scope.settings.lambda {
+                return Usage::default();
+            }
+            scan(&scope.aws.lambda, scope).await
+        }
+        .boxed()
+    }
+}
+
+pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
+    let (limit, settings) = (scope.limit, scope.settings);
+    let mut usage = Usage::default();
+    let functions = match limit.call(lambda.list_image_functions()).await {
+        Ok(f) => f,
+        Err(e) => {
+            usage.gaps.push(e.into());
+            return usage;
+        }
+    };
+    let listed = join_all(functions.iter().map(|f| async move {
+        futures_util::join!(
+            limit.call(lambda.list_versions(f)),
+            limit.call(lambda.list_aliases(f))
+        )
+    }))
+    .await;
+
+    // (function, qualifier to read, consumers' qualifiers)
+    let mut reads: Vec<(&String, String, Vec<String>)> = Vec::new();
+    for (function, (versions, aliases)) in functions.iter().zip(listed) {
+        let (Some(versions), Some(aliases)) = (
+            keep_ok(versions, &mut usage.gaps),
+            keep_ok(aliases, &mut usage.gaps),
+        ) else {
+            continue;
+        };
+        let mut qualifiers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        qualifiers.insert("$LATEST".into(), vec!["$LATEST".into()]);
+        let mut numbered: Vec<u64> = versions.iter().filter_map(|v| v.parse().ok()).collect();
+        numbered.sort_unstable_by(|a, b| b.cmp(a));
+        for v in numbered.into_iter().take(settings.lambda_versions) {
+            qualifiers
+                .entry(v.to_string())
+                .or_default()
+                .push(v.to_string());
+        }
+        for alias in aliases {
+            for version in alias.versions {
+                qualifiers
+                    .entry(version)
+                    .or_default()
+                    .push(alias.name.clone());
+            }
+        }
+        reads.extend(
+            qualifiers
+                .into_iter()
+                .map(|(q, users)| (function, q, users)),
+        );
+    }
+    let images = join_all(
+        reads
+            .iter()
+            .map(|(f, q, _)| limit.call(lambda.function_image(f, q))),
+    )
+    .await;
+    for ((function, _, users), result) in reads.into_iter().zip(images) {
+        let Some(Some(image)) = keep_ok(result, &mut usage.gaps) else {
+            continue;
+        };
+        let pinned_digest = image
+            .resolved_image_uri
+            .as_deref()
+            .and_then(|u| u.split_once('@'))
+            .and_then(|(_, d)| d.parse().ok());
+        for qualifier in users {
+            usage.uses.push(Use {
+                consumer: Consumer::Lambda {
+                    function: function.clone(),
+                    qualifier,
+                },
+                image: image.image_uri.clone(),
+                pinned_digest,
+            });
+        }
+    }
+    usage
+}

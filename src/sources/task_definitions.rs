@@ -1,0 +1,91 @@
+//! Task-definition families: every ACTIVE revision of the account and region (one listing for all
+//! families), and then, once every source has said which revisions it runs, the revisions the
+//! revision rule needs, each described once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, join_all};
+
+use ecr_warden_core::revisions::needed_revisions;
+use ecr_warden_core::usage::{Family, Usage};
+
+use super::{Scope, UsageSource, keep_ok};
+use crate::aws::ecs::EcsApi;
+
+/// The account's ACTIVE task-definition revisions, by family (not yet described).
+pub struct TaskDefinitionFamilies;
+
+impl UsageSource for TaskDefinitionFamilies {
+    fn kind(&self) -> &'static str {
+        "task_definitions"
+    }
+
+    fn scan<'a>(&'a self, scope: &'a Scope<'a>) -> BoxFuture<'a, Usage> {
+        list_families(&scope.aws.ecs, scope).boxed()
+    }
+}
+
+/// Lists every ACTIVE revision in one listing (far fewer calls than a listing per family).
+pub async fn list_families<E: EcsApi>(ecs: &E, scope: &Scope<'_>) -> Usage {
+    let mut usage = Usage::default();
+    let listed = scope.limit.ecs(ecs.list_active_task_definitions()).await;
+    for (family, revision) in keep_ok(listed, &mut usage.gaps).unwrap_or_default() {
+        usage
+            .families
+            .entry(family)
+            .or_default()
+            .revisions
+            .insert(revision, None);
+    }
+    usage
+}
+
+/// Describes the revisions the revision rule needs, given every revision a deployment runs.
+/// A revision a deployment runs is described even when it was deregistered (it still runs), and
+/// a family whose every revision was deregistered still gets its deployments' revisions.
+pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut Usage) {
+    let mut in_service: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    for d in &usage.deployments {
+        in_service
+            .entry(d.family.clone())
+            .or_default()
+            .insert(d.revision);
+    }
+    tracing::info!(
+        families = usage.families.len(),
+        "describing the task-definition revisions in use"
+    );
+    let mut wanted: Vec<(String, u32)> = Vec::new();
+    for (family, serving) in &in_service {
+        let revisions = &mut usage.families.entry(family.clone()).or_default().revisions;
+        for &r in serving {
+            revisions.entry(r).or_insert(None);
+        }
+    }
+    for (family, Family { revisions }) in &usage.families {
+        let serving = in_service.remove(family).unwrap_or_default();
+        let needed = needed_revisions(
+            revisions.keys().copied(),
+            &serving,
+            scope.settings.rollback_revisions,
+        );
+        wanted.extend(needed.into_iter().map(|(r, _)| (family.clone(), r)));
+    }
+    let described = join_all(
+        wanted
+            .iter()
+            .map(|(f, r)| scope.limit.ecs(ecs.describe_task_definition(f, *r))),
+    )
+    .await;
+    for ((family, revision), result) in wanted.into_iter().zip(described) {
+        if let Some(containers) = keep_ok(result, &mut usage.gaps) {
+            usage
+                .families
+                .entry(family)
+                .or_default()
+                .revisions
+                .insert(revision, Some(containers));
+        }
+    }
+}
