@@ -720,7 +720,16 @@ async fn run_fleet_with_rules(
         guard_tag_prefix: None,
     };
     let clients = Clients { ecs, ecr, lambda };
-    let report = run(&clients, Some(&sns), &settings, mode, None, NOW, &Deadline::none()).await;
+    let report = run(
+        &clients,
+        Some(&sns),
+        &settings,
+        mode,
+        None,
+        NOW,
+        &Deadline::none(),
+    )
+    .await;
     (report, stats, (e, r))
 }
 

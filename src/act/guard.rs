@@ -9,11 +9,11 @@ use ecr_warden_core::digest::Digest;
 use ecr_warden_core::guard::{GuardPlan, GuardTag};
 use ecr_warden_core::report::GuardReport;
 
-use crate::aws::ecr::{EcrApi, IMAGE_ID_BATCH, ImageId};
+use crate::aws::ecr::{EcrApi, EcrWrite, IMAGE_ID_BATCH, ImageId};
 
 /// Adds and removes guard tags as planned, skipping images that were just deleted. A guard tag is
 /// removed only after re-reading that the image still carries another tag.
-pub async fn apply_guards<R: EcrApi>(
+pub async fn apply_guards<R: EcrApi + EcrWrite>(
     ecr: &R,
     guards: &GuardPlan,
     deleted: &[(String, Digest)],

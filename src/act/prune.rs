@@ -9,10 +9,10 @@ use ecr_warden_core::outcome::{PruneOutcome, Skip};
 use ecr_warden_core::plan::{Plan, RepositoryPlan};
 
 use super::Deadline;
-use crate::aws::ecr::{EcrApi, IMAGE_ID_BATCH};
+use crate::aws::ecr::{EcrApi, EcrWrite, IMAGE_ID_BATCH};
 
 /// Deletes what the plan says, never anything else, never by tag. Does nothing for a withheld plan.
-pub async fn prune<R: EcrApi>(
+pub async fn prune<R: EcrApi + EcrWrite>(
     ecr: &R,
     plan: &Plan,
     scanned: &Inventory,
@@ -36,7 +36,7 @@ pub async fn prune<R: EcrApi>(
 
 /// Re-reads one repository, skips what changed since the scan, and deletes the rest in batches.
 /// Returns true when time ran out.
-async fn prune_repository<R: EcrApi>(
+async fn prune_repository<R: EcrApi + EcrWrite>(
     ecr: &R,
     repo: &RepositoryPlan,
     scanned: &Inventory,
@@ -175,6 +175,12 @@ mod tests {
         ) -> Result<Vec<crate::aws::ecr::StoredManifest>, AwsError> {
             Ok(Vec::new())
         }
+        async fn lifecycle_policy(&self, _: &str) -> Result<Option<String>, AwsError> {
+            Ok(None)
+        }
+    }
+
+    impl EcrWrite for FakeEcr {
         async fn put_tag(
             &self,
             _: &str,
@@ -185,9 +191,6 @@ mod tests {
         }
         async fn untag(&self, _: &str, _: &str) -> Result<(), AwsError> {
             Ok(())
-        }
-        async fn lifecycle_policy(&self, _: &str) -> Result<Option<String>, AwsError> {
-            Ok(None)
         }
         async fn delete_images(
             &self,

@@ -9,7 +9,7 @@ use futures_util::future::{BoxFuture, join_all};
 use ecr_warden_core::usage::{Consumer, Usage, Use};
 
 use super::{Scope, UsageSource, keep_ok};
-use crate::aws::lambda::LambdaApi;
+use crate::aws::lambda::{AliasInfo, LambdaApi};
 
 /// Lambda functions' images (when `SCAN_LAMBDA` is on).
 pub struct LambdaFunctions;
@@ -30,6 +30,7 @@ impl UsageSource for LambdaFunctions {
     }
 }
 
+/// Reads every image function's versions and aliases, then the image of each qualifier needed.
 pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
     let (limit, settings) = (scope.limit, scope.settings);
     let mut usage = Usage::default();
@@ -57,24 +58,7 @@ pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
         ) else {
             continue;
         };
-        let mut qualifiers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        qualifiers.insert("$LATEST".into(), vec!["$LATEST".into()]);
-        let mut numbered: Vec<u64> = versions.iter().filter_map(|v| v.parse().ok()).collect();
-        numbered.sort_unstable_by(|a, b| b.cmp(a));
-        for v in numbered.into_iter().take(settings.lambda_versions) {
-            qualifiers
-                .entry(v.to_string())
-                .or_default()
-                .push(v.to_string());
-        }
-        for alias in aliases {
-            for version in alias.versions {
-                qualifiers
-                    .entry(version)
-                    .or_default()
-                    .push(alias.name.clone());
-            }
-        }
+        let qualifiers = qualifiers(&versions, aliases, settings.lambda_versions);
         reads.extend(
             qualifiers
                 .into_iter()
@@ -108,4 +92,32 @@ pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
         }
     }
     usage
+}
+
+/// The qualifiers whose images are protected, each with the qualifiers (versions, aliases) that
+/// use it: `$LATEST`, the `keep` newest published versions, and every version an alias routes to.
+fn qualifiers(
+    versions: &[String],
+    aliases: Vec<AliasInfo>,
+    keep: usize,
+) -> BTreeMap<String, Vec<String>> {
+    let mut qualifiers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    qualifiers.insert("$LATEST".into(), vec!["$LATEST".into()]);
+    let mut numbered: Vec<u64> = versions.iter().filter_map(|v| v.parse().ok()).collect();
+    numbered.sort_unstable_by(|a, b| b.cmp(a));
+    for v in numbered.into_iter().take(keep) {
+        qualifiers
+            .entry(v.to_string())
+            .or_default()
+            .push(v.to_string());
+    }
+    for alias in aliases {
+        for version in alias.versions {
+            qualifiers
+                .entry(version)
+                .or_default()
+                .push(alias.name.clone());
+        }
+    }
+    qualifiers
 }

@@ -106,45 +106,12 @@ impl ImageRef {
             });
         }
 
-        let (registry, repository) = match host {
-            Some(host) => match ecr_host(host) {
-                Some((account, region)) => (
-                    Registry::Ecr {
-                        account: account.to_string(),
-                        region: region.to_string(),
-                    },
-                    repository.to_string(),
-                ),
-                None => {
-                    let host = match host {
-                        "index.docker.io" | "registry-1.docker.io" => "docker.io",
-                        h => h,
-                    };
-                    (
-                        Registry::Other {
-                            host: host.to_string(),
-                        },
-                        docker_hub_path(host, repository),
-                    )
-                }
-            },
-            None => (
-                Registry::Other {
-                    host: "docker.io".to_string(),
-                },
-                docker_hub_path("docker.io", repository),
-            ),
+        let (registry, repository) = registry_and_repository(host, repository);
+        // `repo` alone means `repo:latest` for every container runtime.
+        let tag = match (tag, digest) {
+            (None, None) => Some("latest"),
+            (tag, _) => tag,
         };
-
-        if digest.is_none() && tag.is_none() {
-            // `repo` alone means `repo:latest` for every container runtime.
-            return Ok(ImageRef {
-                registry,
-                repository,
-                tag: Some("latest".to_string()),
-                digest,
-            });
-        }
         Ok(ImageRef {
             registry,
             repository,
@@ -180,6 +147,29 @@ impl fmt::Display for ImageRef {
             write!(f, "@{digest}")?;
         }
         Ok(())
+    }
+}
+
+/// The registry a host names (no host: Docker Hub), and the repository's full name in it.
+fn registry_and_repository(host: Option<&str>, repository: &str) -> (Registry, String) {
+    let host = match host {
+        None | Some("index.docker.io" | "registry-1.docker.io") => "docker.io",
+        Some(h) => h,
+    };
+    match ecr_host(host) {
+        Some((account, region)) => (
+            Registry::Ecr {
+                account: account.to_string(),
+                region: region.to_string(),
+            },
+            repository.to_string(),
+        ),
+        None => (
+            Registry::Other {
+                host: host.to_string(),
+            },
+            docker_hub_path(host, repository),
+        ),
     }
 }
 

@@ -228,36 +228,41 @@ impl Report {
             });
         }
         if let Some(p) = pruned {
-            report.summary.deleted = p.deleted.len();
-            report.summary.skipped = p.skipped.len();
-            report.summary.failed = p.failures.len();
-            report.summary.remaining = p.not_attempted;
-            report.delete_failures = p
-                .failures
-                .iter()
-                .map(|(repository, digest, code, reason)| DeleteFailure {
-                    repository: repository.clone(),
-                    digest: *digest,
-                    code: code.clone(),
-                    reason: reason.clone(),
-                })
-                .collect();
-            report.errors.extend(p.errors.iter().cloned());
-            report.notes.extend(p.skipped.iter().map(
-                |Skip {
-                     repository,
-                     digest,
-                     why,
-                 }| { format!("skipped {repository}@{digest}: {why}") },
-            ));
-            if p.not_attempted > 0 {
-                report.notes.push(format!(
-                    "{} deletion(s) not attempted before the time limit; the next run continues",
-                    p.not_attempted
-                ));
-            }
+            report.record_outcome(p);
         }
         report
+    }
+
+    /// Adds what deleting did: counts, refusals, failed calls, skips and what was left.
+    fn record_outcome(&mut self, p: &PruneOutcome) {
+        self.summary.deleted = p.deleted.len();
+        self.summary.skipped = p.skipped.len();
+        self.summary.failed = p.failures.len();
+        self.summary.remaining = p.not_attempted;
+        self.delete_failures = p
+            .failures
+            .iter()
+            .map(|(repository, digest, code, reason)| DeleteFailure {
+                repository: repository.clone(),
+                digest: *digest,
+                code: code.clone(),
+                reason: reason.clone(),
+            })
+            .collect();
+        self.errors.extend(p.errors.iter().cloned());
+        self.notes.extend(p.skipped.iter().map(
+            |Skip {
+                 repository,
+                 digest,
+                 why,
+             }| { format!("skipped {repository}@{digest}: {why}") },
+        ));
+        if p.not_attempted > 0 {
+            self.notes.push(format!(
+                "{} deletion(s) not attempted before the time limit; the next run continues",
+                p.not_attempted
+            ));
+        }
     }
 
     /// One line that sums the run up.

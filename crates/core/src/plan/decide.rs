@@ -11,15 +11,46 @@ use crate::inventory::Image;
 
 /// Turns reasons into keeps and deletions.
 pub(super) fn decide(mut repo: RepoIndex, withheld: bool) -> RepositoryPlan {
-    let images = &repo.repo.images;
     if withheld {
-        for i in 0..images.len() as u32 {
+        for i in 0..repo.repo.images.len() as u32 {
             if !repo.kept[i as usize] {
                 repo.keep(i, Reason::ScanIncomplete);
             }
         }
     }
+    let keep = keeps(&mut repo);
+    let mut parent = delete_reasons(&repo);
+    let images = &repo.repo.images;
+    let mut delete: Vec<Deletion> = (0..images.len() as u32)
+        .filter(|&i| !repo.kept[i as usize])
+        .map(|i| {
+            let image = &images[i as usize];
+            Deletion {
+                digest: image.digest,
+                tags: image.tags.clone(),
+                pushed_at: image.pushed_at,
+                last_pulled_at: image.last_pulled_at,
+                is_index: image.is_index(),
+                reason: parent.remove(&i).unwrap_or(DeleteReason::Unused),
+            }
+        })
+        .collect();
+    // Indexes not listed by another deleted index first, then nested indexes, then the rest.
+    delete.sort_by_key(|d| {
+        let nested = matches!(d.reason, DeleteReason::ChildOfDeletedIndex { .. });
+        (!d.is_index, nested, d.pushed_at, d.digest)
+    });
 
+    RepositoryPlan {
+        name: repo.name.to_string(),
+        keep,
+        delete,
+    }
+}
+
+/// Every kept image with all its reasons, newest first.
+fn keeps(repo: &mut RepoIndex) -> Vec<Keep> {
+    let images = &repo.repo.images;
     let mut reasons = std::mem::take(&mut repo.reasons);
     reasons.sort_by_key(|(i, _)| *i);
     let mut keep: Vec<(u32, Keep)> = Vec::new();
@@ -38,9 +69,14 @@ pub(super) fn decide(mut repo: RepoIndex, withheld: bool) -> RepositoryPlan {
     }
     keep.sort_by(|(a, _), (b, _)| Image::newest_first(&images[*a as usize], &images[*b as usize]));
 
-    // Why each deleted image goes: as a child of a deleted index, a referrer of a deleted image, or
-    // because nothing keeps it. Where an image has several such reasons, the least one (by
-    // `DeleteReason`'s order) is named, so the plan does not depend on map order.
+    keep.into_iter().map(|(_, k)| k).collect()
+}
+
+/// Why each deleted image goes: as a child of a deleted index, a referrer of a deleted image, or
+/// (absent here) because nothing keeps it. Where an image has several such reasons, the least one
+/// (by `DeleteReason`'s order) is named, so the plan does not depend on map order.
+fn delete_reasons(repo: &RepoIndex) -> FxHashMap<u32, DeleteReason> {
+    let images = &repo.repo.images;
     let deleted = |i: u32| !repo.kept[i as usize];
     let mut parent: FxHashMap<u32, DeleteReason> = FxHashMap::default();
     let mut offer = |i: u32, reason: DeleteReason| {
@@ -69,29 +105,5 @@ pub(super) fn decide(mut repo: RepoIndex, withheld: bool) -> RepositoryPlan {
             offer(i, DeleteReason::ReferrerOfDeletedImage { subject });
         }
     }
-    let mut delete: Vec<Deletion> = (0..images.len() as u32)
-        .filter(|&i| deleted(i))
-        .map(|i| {
-            let image = &images[i as usize];
-            Deletion {
-                digest: image.digest,
-                tags: image.tags.clone(),
-                pushed_at: image.pushed_at,
-                last_pulled_at: image.last_pulled_at,
-                is_index: image.is_index(),
-                reason: parent.remove(&i).unwrap_or(DeleteReason::Unused),
-            }
-        })
-        .collect();
-    // Indexes not listed by another deleted index first, then nested indexes, then the rest.
-    delete.sort_by_key(|d| {
-        let nested = matches!(d.reason, DeleteReason::ChildOfDeletedIndex { .. });
-        (!d.is_index, nested, d.pushed_at, d.digest)
-    });
-
-    RepositoryPlan {
-        name: repo.name.to_string(),
-        keep: keep.into_iter().map(|(_, k)| k).collect(),
-        delete,
-    }
+    parent
 }

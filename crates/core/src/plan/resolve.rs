@@ -119,42 +119,20 @@ impl<'i, 'r> Resolver<'i, 'r> {
         gaps
     }
 
+    /// Protects the image a use names, or records why it cannot.
     pub(super) fn apply(&mut self, consumer: &Arc<Consumer>, image: &str, pinned: Option<Digest>) {
-        let reference = match ImageRef::parse(image) {
-            Ok(r) => r,
-            Err(e) => {
-                self.warnings
-                    .push(format!("{consumer}: cannot read image reference: {e}"));
-                return;
-            }
-        };
-        let inventory = self.inventory;
-        let ours = match (&reference.registry, &inventory.account, &inventory.region) {
-            (Registry::Ecr { .. }, Some(account), Some(region)) => {
-                reference.is_in_registry(account, region)
-            }
-            (Registry::Ecr { .. }, _, _) => true,
-            (Registry::Other { .. }, _, _) => false,
-        };
-        if !ours {
-            self.external += 1;
+        let Some(reference) = self.ours(consumer, image) else {
             return;
-        }
-        let digest = pinned.or(reference.digest);
-        let mut report_missing = |problem: MissingProblem| {
-            let display = ImageRef {
-                digest,
-                ..reference.clone()
-            }
-            .to_string();
-            self.missing
-                .entry((reference.repository.clone(), display, problem))
-                .or_default()
-                .insert(consumer.clone());
         };
+        let digest = pinned.or(reference.digest);
         let Some(&r) = self.position.get(reference.repository.as_str()) else {
-            if !inventory.incomplete {
-                report_missing(MissingProblem::RepositoryNotFound);
+            if !self.inventory.incomplete {
+                self.missing(
+                    &reference,
+                    digest,
+                    MissingProblem::RepositoryNotFound,
+                    consumer,
+                );
             }
             return;
         };
@@ -173,31 +151,76 @@ impl<'i, 'r> Resolver<'i, 'r> {
             (None, None) => unreachable!("a parsed reference has a tag or a digest"),
         };
         let Some(i) = found else {
-            report_missing(match via {
+            let problem = match via {
                 Via::Digest => MissingProblem::DigestNotFound,
                 Via::Tag(_) => MissingProblem::TagNotFound,
-            });
+            };
+            self.missing(&reference, digest, problem, consumer);
             return;
         };
         let img = repo.image(i);
-        match img.status {
-            ImageStatus::Active => {}
-            ImageStatus::Archived => report_missing(MissingProblem::Archived),
-            ImageStatus::Activating => report_missing(MissingProblem::Activating),
+        let untagged_pin = via == Via::Digest && img.tags.is_empty() && !repo.is_child[i as usize];
+        let problem = match img.status {
+            ImageStatus::Active => None,
+            ImageStatus::Archived => Some(MissingProblem::Archived),
+            ImageStatus::Activating => Some(MissingProblem::Activating),
+        };
+        if let Some(problem) = problem {
+            self.missing(&reference, digest, problem, consumer);
         }
-        if via == Via::Digest && img.tags.is_empty() && !repo.is_child[i as usize] {
+        if untagged_pin {
             self.at_risk
                 .entry((reference.repository.clone(), img.digest))
                 .or_default()
                 .insert(consumer.clone());
         }
-        self.repos[r].keep(
-            i,
-            Reason::InUse {
-                consumer: consumer.clone(),
-                via,
-            },
-        );
+        let consumer = consumer.clone();
+        self.repos[r].keep(i, Reason::InUse { consumer, via });
+    }
+
+    /// The reference, if it can be read and points into this registry; otherwise it is counted
+    /// as external or warned about.
+    fn ours(&mut self, consumer: &Consumer, image: &str) -> Option<ImageRef> {
+        let reference = match ImageRef::parse(image) {
+            Ok(r) => r,
+            Err(e) => {
+                self.warnings
+                    .push(format!("{consumer}: cannot read image reference: {e}"));
+                return None;
+            }
+        };
+        let inventory = self.inventory;
+        let ours = match (&reference.registry, &inventory.account, &inventory.region) {
+            (Registry::Ecr { .. }, Some(account), Some(region)) => {
+                reference.is_in_registry(account, region)
+            }
+            (Registry::Ecr { .. }, _, _) => true,
+            (Registry::Other { .. }, _, _) => false,
+        };
+        if !ours {
+            self.external += 1;
+            return None;
+        }
+        Some(reference)
+    }
+
+    /// Records that a use cannot pull what it names.
+    fn missing(
+        &mut self,
+        reference: &ImageRef,
+        digest: Option<Digest>,
+        problem: MissingProblem,
+        consumer: &Arc<Consumer>,
+    ) {
+        let display = ImageRef {
+            digest,
+            ..reference.clone()
+        }
+        .to_string();
+        self.missing
+            .entry((reference.repository.clone(), display, problem))
+            .or_default()
+            .insert(consumer.clone());
     }
 }
 
