@@ -137,32 +137,21 @@ fn guard(out: &mut String, g: &ecr_warden_core::report::GuardReport) {
     } else {
         ("TAGGED     ", "UNTAGGED   ")
     };
-    for t in &g.added {
-        let _ = writeln!(
-            out,
-            "{add} {}@{} with guard tag {}",
-            t.repository,
-            t.digest.short_hex(12),
-            t.tag
-        );
-    }
-    for t in &g.removed {
-        let _ = writeln!(
-            out,
-            "{remove} {}@{}: stale guard tag {}",
-            t.repository,
-            t.digest.short_hex(12),
-            t.tag
-        );
-    }
-    for t in &g.stale_guard {
-        let _ = writeln!(
-            out,
-            "STALE GUARD {}@{}: {} is its only tag, so it stays until the image is deleted",
-            t.repository,
-            t.digest.short_hex(12),
-            t.tag
-        );
+    let lines = [
+        (&g.added, add, " with guard tag {tag}"),
+        (&g.removed, remove, ": stale guard tag {tag}"),
+        (
+            &g.stale_guard,
+            "STALE GUARD",
+            ": {tag} is its only tag, so it stays until the image is deleted",
+        ),
+    ];
+    for (tags, verb, what) in lines {
+        for t in tags {
+            let what = what.replace("{tag}", &t.tag);
+            let short = t.digest.short_hex(12);
+            let _ = writeln!(out, "{verb} {}@{short}{what}", t.repository);
+        }
     }
     for f in &g.failures {
         let _ = writeln!(out, "GUARD FAILED {f}");

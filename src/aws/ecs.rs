@@ -108,6 +108,16 @@ pub fn parse_task_definition(arn: &str) -> Option<(String, u32)> {
     Some((family.to_string(), revision.parse().ok()?))
 }
 
+/// A resource ECS could not describe (`failures[]`), as an error naming it and the reason.
+fn failure(call: &'static str, resource: String, f: &aws_sdk_ecs::types::Failure) -> AwsError {
+    let reason = f.reason().unwrap_or("unknown failure");
+    AwsError::invalid(
+        call,
+        resource,
+        format!("{}: {reason}", f.arn().unwrap_or_default()),
+    )
+}
+
 fn pinned(name: Option<&str>, image: Option<&str>, digest: Option<&str>) -> PinnedContainer {
     PinnedContainer {
         name: name.unwrap_or_default().to_string(),
@@ -155,15 +165,7 @@ impl EcsApi for Client {
             .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", resource(), e))?;
         if let Some(f) = out.failures().first() {
             // A listed service that cannot be described is a hole in the scan.
-            return Err(AwsError::invalid(
-                "ecs:DescribeServices",
-                resource(),
-                format!(
-                    "{}: {}",
-                    f.arn().unwrap_or_default(),
-                    f.reason().unwrap_or("unknown failure")
-                ),
-            ));
+            return Err(failure("ecs:DescribeServices", resource(), f));
         }
         Ok(out
             .services()
@@ -276,14 +278,10 @@ impl EcsApi for Client {
             .iter()
             .find(|f| f.reason() != Some("MISSING"))
         {
-            return Err(AwsError::invalid(
+            return Err(failure(
                 "ecs:DescribeTasks",
                 format!("cluster {cluster}"),
-                format!(
-                    "{}: {}",
-                    f.arn().unwrap_or_default(),
-                    f.reason().unwrap_or("unknown failure")
-                ),
+                f,
             ));
         }
         Ok(out
