@@ -11,7 +11,7 @@ use ecr_warden_core::digest::Digest;
 use ecr_warden_core::inventory::{Inventory, Listing, Repository};
 use ecr_warden_core::policy::Policy;
 use ecr_warden_core::reference::ImageRef;
-use ecr_warden_core::usage::{ScanGap, Usage};
+use ecr_warden_core::usage::{Blocks, ScanGap, Usage};
 
 use crate::aws::AwsError;
 use crate::aws::ecr::{EcrApi, IMAGE_ID_BATCH, ImageId};
@@ -36,7 +36,8 @@ pub async fn complete_inventory<R: EcrApi>(
     look_up_referenced(ecr, inventory, usage, region, &limit, gaps).await;
 }
 
-/// Lists every image of every managed repository, with index children and lifecycle policies.
+/// Lists every image of every managed repository, with index children, lifecycle and repository
+/// policies; and the registry's policy and replication rules.
 pub async fn list_managed<R: EcrApi>(
     ecr: &R,
     region: Option<&str>,
@@ -46,11 +47,17 @@ pub async fn list_managed<R: EcrApi>(
     let limit = Limiter::new(concurrency);
     let mut gaps = Vec::new();
     let mut inventory = Inventory::for_region(region);
-    let (account, repositories) = futures_util::join!(
-        limit.call(ecr.registry_id()),
+    let (registry, registry_policy, repositories) = futures_util::join!(
+        limit.call(ecr.registry()),
+        limit.call(ecr.registry_policy()),
         limit.call(ecr.list_repositories())
     );
-    inventory.account = keep_ok(account, &mut gaps);
+    if let Some(registry) = keep_ok(registry, &mut gaps) {
+        inventory.account = Some(registry.id);
+        inventory.replication = registry.replication;
+    }
+    // With the registry policy unknown, any repository may be shared: a gap for all of them.
+    inventory.registry_policy = keep_ok(registry_policy, &mut gaps).flatten();
     let Some(repositories) = keep_ok(repositories, &mut gaps) else {
         inventory.incomplete = true;
         return (inventory, gaps);
@@ -62,35 +69,39 @@ pub async fn list_managed<R: EcrApi>(
         managed = managed.len(),
         "listing the images of managed repositories"
     );
-    let policies = join_all(
-        managed
-            .iter()
-            .map(|repo| limit.call(ecr.lifecycle_policy(repo))),
-    );
-    let listed = join_all(
-        managed
-            .iter()
-            .map(|repo| list_repository(ecr, repo, &limit)),
-    );
-    let (listed, policies) = futures_util::join!(listed, policies);
-    for ((repo, result), policy) in managed.iter().zip(listed).zip(policies) {
-        let (lifecycle_policy, lifecycle_error) = match policy {
+    let listed = join_all(managed.iter().map(|repo| async {
+        futures_util::join!(
+            list_repository(ecr, repo, &limit),
+            limit.call(ecr.lifecycle_policy(repo)),
+            limit.call(ecr.repository_policy(repo)),
+        )
+    }))
+    .await;
+    for (repo, (images, lifecycle, repository_policy)) in managed.into_iter().zip(listed) {
+        let (lifecycle_policy, lifecycle_error) = match lifecycle {
             Ok(p) => (p, None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let repository = match keep_ok(result, &mut gaps) {
+        // Who else can pull is unknown: nothing in this repository may be deleted.
+        let policy = repository_policy.unwrap_or_else(|e| {
+            let repository = repo.clone();
+            gaps.push(ScanGap::from(e).blocking(Blocks::Repository { repository }));
+            None
+        });
+        let repository = match keep_ok(images, &mut gaps) {
             Some(images) => Repository {
                 listing: Listing::Complete,
                 images,
                 lifecycle_policy,
                 lifecycle_error,
+                policy,
             },
             None => Repository {
                 listing: Listing::Unavailable,
                 ..Repository::default()
             },
         };
-        inventory.repositories.insert((*repo).clone(), repository);
+        inventory.repositories.insert(repo.clone(), repository);
     }
     (inventory, gaps)
 }
@@ -135,7 +146,7 @@ pub async fn look_up_inventory<R: EcrApi>(
 ) -> (Inventory, Vec<ScanGap>) {
     let mut gaps = Vec::new();
     let mut inventory = Inventory::for_region(region);
-    inventory.account = keep_ok(ecr.registry_id().await, &mut gaps);
+    inventory.account = keep_ok(ecr.registry().await, &mut gaps).map(|r| r.id);
     complete_inventory(ecr, &mut inventory, usage, region, concurrency, &mut gaps).await;
     (inventory, gaps)
 }

@@ -133,7 +133,7 @@ mod tests {
 
     use super::*;
     use crate::aws::AwsError;
-    use crate::aws::ecr::{DeleteOutcome, ImageId};
+    use crate::aws::ecr::{DeleteOutcome, ImageId, RegistryInfo};
     use ecr_warden_core::inventory::{MediaType, Repository};
     use ecr_warden_core::plan::{DeleteReason, Deletion};
     use ecr_warden_core::time::Timestamp;
@@ -145,8 +145,17 @@ mod tests {
     }
 
     impl EcrApi for FakeEcr {
-        async fn registry_id(&self) -> Result<String, AwsError> {
-            Ok("123456789012".into())
+        async fn registry(&self) -> Result<RegistryInfo, AwsError> {
+            Ok(RegistryInfo {
+                id: "123456789012".into(),
+                replication: Vec::new(),
+            })
+        }
+        async fn repository_policy(&self, _: &str) -> Result<Option<String>, AwsError> {
+            Ok(None)
+        }
+        async fn registry_policy(&self) -> Result<Option<String>, AwsError> {
+            Ok(None)
         }
         async fn list_repositories(&self) -> Result<Vec<String>, AwsError> {
             Ok(vec!["app".into()])
@@ -302,11 +311,11 @@ mod tests {
     #[tokio::test]
     async fn a_withheld_plan_deletes_nothing() {
         let (inventory, mut plan) = setup(3);
-        plan.withheld.push(ecr_warden_core::usage::ScanGap {
-            call: "ecs:ListTasks".into(),
-            resource: "prod".into(),
-            error: "denied".into(),
-        });
+        plan.withheld.push(ecr_warden_core::usage::ScanGap::new(
+            "ecs:ListTasks",
+            "prod",
+            "denied",
+        ));
         let ecr = FakeEcr {
             images: Mutex::new(inventory.repositories["app"].images.clone()),
             calls: Mutex::new(Vec::new()),

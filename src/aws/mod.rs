@@ -74,11 +74,7 @@ impl AwsError {
 
 impl From<AwsError> for ScanGap {
     fn from(e: AwsError) -> Self {
-        ScanGap {
-            call: e.call.to_string(),
-            resource: e.resource,
-            error: e.message,
-        }
+        ScanGap::new(e.call.to_string(), e.resource, e.message)
     }
 }
 

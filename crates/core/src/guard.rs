@@ -196,11 +196,7 @@ mod tests {
 
         // An incomplete scan adds guards but never removes one.
         let withheld = Plan {
-            withheld: vec![ScanGap {
-                call: "ecs:ListTasks".into(),
-                resource: "c".into(),
-                error: "x".into(),
-            }],
+            withheld: vec![ScanGap::new("ecs:ListTasks", "c", "x")],
             ..plan
         };
         let guards = plan_guards(&inventory, &withheld, "inuse-");

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
+use crate::reference::Registry;
 use crate::time::Timestamp;
 
 /// The images of one registry (an account in a region), by repository name.
@@ -22,6 +23,37 @@ pub struct Inventory {
     /// `repositories` may still exist, so it is never reported as not found.
     #[serde(default)]
     pub incomplete: bool,
+    /// The registry's policy (JSON text), if it has one: with `REGISTRY_POLICY_SCOPE` V2 (the
+    /// default) it can grant pull on any repository.
+    #[serde(default)]
+    pub registry_policy: Option<String>,
+    /// The registry's replication rules.
+    #[serde(default)]
+    pub replication: Vec<ReplicationRule>,
+}
+
+/// A replication rule: which repositories it copies, and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationRule {
+    /// (registry id, region) of each destination.
+    pub destinations: Vec<(String, String)>,
+    /// Repository-name prefixes it applies to; empty means every repository.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// True when deletions (and tag removals) are replicated too: deleting here deletes there.
+    #[serde(default)]
+    pub delete_replication: bool,
+}
+
+impl ReplicationRule {
+    /// True when the rule copies this repository.
+    pub fn applies_to(&self, repository: &str) -> bool {
+        self.prefixes.is_empty()
+            || self
+                .prefixes
+                .iter()
+                .any(|p| repository.starts_with(p.as_str()))
+    }
 }
 
 /// One ECR repository.
@@ -38,6 +70,9 @@ pub struct Repository {
     /// Why the lifecycle policy could not be read, if it could not.
     #[serde(default)]
     pub lifecycle_error: Option<String>,
+    /// The repository's policy (JSON text), if it has one.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 /// How much of a repository the scan listed.
@@ -161,6 +196,26 @@ impl Inventory {
         Inventory {
             region: region.map(str::to_string),
             ..Inventory::default()
+        }
+    }
+
+    /// The ARN of one of this registry's repositories (partition left as `aws`: policies are
+    /// matched without it).
+    pub fn repository_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:ecr:{}:{}:repository/{name}",
+            self.region.as_deref().unwrap_or("*"),
+            self.account.as_deref().unwrap_or("*")
+        )
+    }
+
+    /// True when a reference's registry is this one: ECR in this account and region (any ECR
+    /// registry while they are unknown).
+    pub fn is_ours(&self, registry: &Registry) -> bool {
+        match (registry, &self.account, &self.region) {
+            (Registry::Ecr { account, region }, Some(a), Some(r)) => account == a && region == r,
+            (Registry::Ecr { .. }, _, _) => true,
+            (Registry::Other { .. }, _, _) => false,
         }
     }
 

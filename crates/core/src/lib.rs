@@ -10,8 +10,10 @@
 //! Values and rules:
 //! - [`digest`], [`time`], [`reference`]: digests, timestamps, image references (every ECR host
 //!   form, other registries).
+//! - [`document`]: usage documents, for consumers ecr-warden cannot scan itself.
 //! - [`inventory`]: what ECR holds. [`usage`]: what uses images ([`Use`], [`Consumer`]) and the
 //!   gaps of an incomplete scan ([`ScanGap`]).
+//! - [`access`]: who else a repository's or the registry's policy lets pull.
 //! - [`policy`]: retention settings, validated. [`revisions`]: the task-definition revision rule.
 //!   [`lifecycle`]: ECR's native lifecycle rules, evaluated locally.
 //!
@@ -29,8 +31,10 @@
 //! finding: a type in `plan/finding.rs`, its field on [`Plan`] and [`report::Report`], and a
 //! section in `alert/sections.rs`.
 
+pub mod access;
 pub mod alert;
 pub mod digest;
+pub mod document;
 pub mod guard;
 pub mod inventory;
 pub mod lifecycle;

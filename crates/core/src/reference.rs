@@ -120,6 +120,25 @@ impl ImageRef {
         })
     }
 
+    /// For a reference that cannot be parsed: the registry and repository it seems to name, when
+    /// its host and path can be told apart (`None` when not even that can be read).
+    pub fn repository_hint(input: &str) -> Option<(Registry, String)> {
+        let name = input.trim().split('@').next()?;
+        let (host, path) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first), rest)
+            }
+            _ => (None, name),
+        };
+        let repository = path.split(':').next()?.trim();
+        if repository.is_empty() || host.is_some_and(|h| h.contains(char::is_whitespace)) {
+            return None;
+        }
+        Some(registry_and_repository(host, repository))
+    }
+
     /// True when this reference points into a private ECR registry.
     pub fn is_ecr(&self) -> bool {
         matches!(self.registry, Registry::Ecr { .. })

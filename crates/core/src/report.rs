@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::digest::Digest;
 use crate::guard::GuardTag;
 use crate::outcome::{PruneOutcome, Skip};
-use crate::plan::{AtRisk, LifecycleRisk, Missing, Plan};
+use crate::plan::{AtRisk, LifecycleRisk, Missing, Plan, UnscannedConsumers};
 use crate::time::Timestamp;
 
 /// What a run did.
@@ -61,8 +61,20 @@ pub struct Report {
     pub diagnoses: Vec<Diagnosis>,
     /// Guard tags added and removed (only with `GUARD_TAG_PREFIX`).
     pub guard: Option<GuardReport>,
-    /// True when the usage scan failed somewhere and nothing was deleted.
+    /// Repositories that principals ecr-warden did not scan can pull from; nothing in them was
+    /// deleted.
+    pub unscanned_consumers: Vec<UnscannedConsumers>,
+    /// True when the usage scan failed somewhere.
     pub scan_incomplete: bool,
+    /// True when, because of that, nothing at all was deleted.
+    pub deletions_withheld: bool,
+    /// Repositories where a narrower gap withheld deletions.
+    pub held_repositories: Vec<String>,
+    /// What was deliberately not looked at (clusters outside `CLUSTERS`): images only they use
+    /// look unused.
+    pub unscanned: Vec<String>,
+    /// Deletion calls that failed outright (`BatchDeleteImage`, or the re-read before it).
+    pub delete_errors: Vec<String>,
     pub errors: Vec<String>,
     pub notes: Vec<String>,
     pub warnings: Vec<String>,
@@ -84,6 +96,7 @@ pub struct ReportSummary {
     pub missing: usize,
     pub at_risk: usize,
     pub lifecycle_risks: usize,
+    pub unscanned_consumers: usize,
 }
 
 /// A kept image and its reasons.
@@ -171,7 +184,12 @@ impl Report {
             delete_failures: Vec::new(),
             diagnoses: Vec::new(),
             guard: None,
+            unscanned_consumers: Vec::new(),
             scan_incomplete: false,
+            deletions_withheld: false,
+            held_repositories: Vec::new(),
+            unscanned: Vec::new(),
+            delete_errors: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
             warnings: Vec::new(),
@@ -192,12 +210,17 @@ impl Report {
                 missing: s.missing,
                 at_risk: s.at_risk,
                 lifecycle_risks: s.lifecycle_risks,
+                unscanned_consumers: plan.unscanned_consumers.len(),
                 ..ReportSummary::default()
             },
             missing: plan.missing.clone(),
             at_risk: plan.at_risk.clone(),
             lifecycle_risks: plan.lifecycle_risks.clone(),
-            scan_incomplete: plan.is_withheld(),
+            unscanned_consumers: plan.unscanned_consumers.clone(),
+            scan_incomplete: plan.is_incomplete(),
+            deletions_withheld: plan.is_withheld(),
+            held_repositories: plan.held_repositories(),
+            unscanned: plan.unscanned.clone(),
             errors: plan.withheld.iter().map(ToString::to_string).collect(),
             notes: plan.notes.clone(),
             warnings: plan.warnings.clone(),
@@ -249,7 +272,7 @@ impl Report {
                 reason: reason.clone(),
             })
             .collect();
-        self.errors.extend(p.errors.iter().cloned());
+        self.delete_errors.extend(p.errors.iter().cloned());
         self.notes.extend(p.skipped.iter().map(
             |Skip {
                  repository,
@@ -311,8 +334,21 @@ impl Report {
                 s.lifecycle_risks
             ));
         }
-        if self.scan_incomplete {
+        if self.deletions_withheld {
             line.push_str("; SCAN INCOMPLETE: nothing deleted");
+        } else if !self.held_repositories.is_empty() {
+            line.push_str(&format!(
+                "; SCAN INCOMPLETE: nothing deleted in {}",
+                self.held_repositories.join(", ")
+            ));
+        } else if self.scan_incomplete {
+            line.push_str("; SCAN INCOMPLETE: see errors");
+        }
+        if s.unscanned_consumers > 0 {
+            line.push_str(&format!(
+                "; {} repositories shared with unscanned consumers",
+                s.unscanned_consumers
+            ));
         }
         line
     }

@@ -6,8 +6,10 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use ecr_warden_core::inventory::ReplicationRule;
 use ecr_warden_core::plan::{MissingProblem, Reason};
 use ecr_warden_core::time::DAY;
+use ecr_warden_core::usage::RevisionPin;
 use ecr_warden_core::{
     Consumer, ContainerImage, Deployment, Digest, Family, Image, ImageStatus, Inventory, Listing,
     MediaType, Policy, PolicySettings, Repository, ScanGap, Timestamp, Usage, Use, plan,
@@ -36,6 +38,19 @@ struct Scenario {
     /// repository → its ECR lifecycle policy
     #[serde(default)]
     lifecycle_policies: BTreeMap<String, serde_json::Value>,
+    /// repository → its repository policy
+    #[serde(default)]
+    repository_policies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    registry_policy: Option<serde_json::Value>,
+    #[serde(default)]
+    replication: Vec<ReplicationRule>,
+    /// accounts whose consumers were scanned (besides the registry's own)
+    #[serde(default)]
+    scanned_accounts: BTreeSet<String>,
+    /// task-definition revisions rules and schedules run
+    #[serde(default)]
+    pins: Vec<RevisionPin>,
     expect: Expect,
 }
 
@@ -103,6 +118,15 @@ struct Expect {
     missing: Vec<(String, MissingProblem, usize)>,
     #[serde(default)]
     withheld: bool,
+    /// repositories a narrower gap holds (nothing deleted there)
+    #[serde(default)]
+    held: Vec<String>,
+    /// repositories with unscanned consumers, and how many each
+    #[serde(default)]
+    unscanned_consumers: Vec<(String, usize)>,
+    /// texts every one of which some warning contains
+    #[serde(default)]
+    warnings: Vec<String>,
     /// "repository/id" of in-use images the repository's lifecycle policy would act on, with the
     /// acting rule's priority
     #[serde(default)]
@@ -153,9 +177,12 @@ fn load(path: &Path) -> (Scenario, Inventory, Usage, Policy) {
                 images,
                 lifecycle_policy,
                 lifecycle_error: None,
+                policy: s.repository_policies.get(name).map(|p| p.to_string()),
             },
         );
     }
+    inventory.registry_policy = s.registry_policy.as_ref().map(|p| p.to_string());
+    inventory.replication = s.replication.clone();
     let usage = Usage {
         uses: s
             .uses
@@ -189,7 +216,9 @@ fn load(path: &Path) -> (Scenario, Inventory, Usage, Policy) {
             })
             .collect(),
         gaps: s.gaps.clone(),
-        notes: Vec::new(),
+        pins: s.pins.clone(),
+        scanned_accounts: s.scanned_accounts.clone(),
+        ..Usage::default()
     };
     let p = &s.policy;
     let policy = Policy::new(PolicySettings {
@@ -255,6 +284,22 @@ fn run(path: &Path) {
         .collect();
     assert_eq!(missing, s.expect.missing, "{name}: missing");
     assert_eq!(plan.is_withheld(), s.expect.withheld, "{name}: withheld");
+    assert_eq!(plan.held_repositories(), s.expect.held, "{name}: held");
+    let unscanned: Vec<(String, usize)> = (plan.unscanned_consumers.iter())
+        .map(|u| (u.repository.clone(), u.consumers.len()))
+        .collect();
+    assert_eq!(
+        unscanned, s.expect.unscanned_consumers,
+        "{name}: unscanned_consumers {:#?}",
+        plan.unscanned_consumers
+    );
+    for w in &s.expect.warnings {
+        assert!(
+            plan.warnings.iter().any(|x| x.contains(w.as_str())),
+            "{name}: no warning contains {w:?}: {:#?}",
+            plan.warnings
+        );
+    }
     let risks: Vec<(String, i64)> = plan
         .lifecycle_risks
         .iter()

@@ -3,6 +3,7 @@
 //! [`write`]).
 
 mod read;
+pub mod registry;
 mod write;
 
 use std::future::Future;
@@ -12,6 +13,8 @@ use aws_sdk_ecr::types::ImageIdentifier;
 use super::AwsError;
 use ecr_warden_core::digest::{Digest, DigestError};
 use ecr_warden_core::inventory::Image;
+
+pub use registry::RegistryInfo;
 
 /// DescribeImages returns at most this many images per page.
 pub const DESCRIBE_IMAGES_PAGE: i32 = 1000;
@@ -52,8 +55,8 @@ pub struct DeleteOutcome {
 
 /// The ECR calls that read a registry: repositories, images, manifests, policies.
 pub trait EcrApi: Sync {
-    /// This registry's account id.
-    fn registry_id(&self) -> impl Future<Output = Result<String, AwsError>> + Send;
+    /// This registry's account id and replication rules.
+    fn registry(&self) -> impl Future<Output = Result<RegistryInfo, AwsError>> + Send;
     /// Every repository name.
     fn list_repositories(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
     /// Every image of a repository, archived ones included (index children not filled in).
@@ -74,6 +77,13 @@ pub trait EcrApi: Sync {
         repository: &str,
         ids: &[ImageId],
     ) -> impl Future<Output = Result<Option<Vec<Image>>, AwsError>> + Send;
+    /// The repository's policy text, or `None` when it has none.
+    fn repository_policy(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+    /// The registry's policy text, or `None` when it has none.
+    fn registry_policy(&self) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
     /// The repository's lifecycle policy text, or `None` when it has none.
     fn lifecycle_policy(
         &self,
@@ -126,6 +136,18 @@ pub(super) fn failure_text(f: &aws_sdk_ecr::types::ImageFailure) -> String {
         f.failure_code().map(|c| c.as_str()).unwrap_or("failure"),
         f.failure_reason().unwrap_or_default()
     )
+}
+
+/// The value of a call that answers "not found" when there is nothing: `None` then.
+pub(super) fn optional<T>(
+    result: Result<T, AwsError>,
+    not_found: &str,
+) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code.as_deref() == Some(not_found) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The digests an image index lists (`manifests[].digest`).

@@ -8,8 +8,8 @@ use ecr_warden_core::digest::Digest;
 use ecr_warden_core::inventory::{Image, ImageStatus, MediaType};
 
 use super::{
-    ALL_MANIFEST_TYPES, DESCRIBE_IMAGES_PAGE, EcrApi, ImageId, StoredManifest, failure_text,
-    identifier, parse_index_children,
+    ALL_MANIFEST_TYPES, DESCRIBE_IMAGES_PAGE, EcrApi, ImageId, RegistryInfo, StoredManifest,
+    failure_text, identifier, optional, parse_index_children, registry,
 };
 use crate::aws::{AwsError, timestamp};
 
@@ -37,19 +37,8 @@ fn image_from(detail: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
 }
 
 impl EcrApi for Client {
-    async fn registry_id(&self) -> Result<String, AwsError> {
-        let out = self
-            .describe_registry()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecr:DescribeRegistry", "registry", e))?;
-        out.registry_id().map(str::to_string).ok_or_else(|| {
-            AwsError::invalid(
-                "ecr:DescribeRegistry",
-                "registry",
-                "no registry id returned",
-            )
-        })
+    async fn registry(&self) -> Result<RegistryInfo, AwsError> {
+        registry::describe(self).await
     }
 
     async fn list_repositories(&self) -> Result<Vec<String>, AwsError> {
@@ -184,26 +173,44 @@ impl EcrApi for Client {
     }
 
     async fn lifecycle_policy(&self, repository: &str) -> Result<Option<String>, AwsError> {
-        match self
+        let answer = self
             .get_lifecycle_policy()
             .repository_name(repository)
             .send()
             .await
-        {
-            Ok(out) => Ok(out.lifecycle_policy_text().map(str::to_string)),
-            Err(e) => {
-                let e = AwsError::from_sdk(
+            .map_err(|e| {
+                AwsError::from_sdk(
                     "ecr:GetLifecyclePolicy",
                     format!("repository {repository}"),
                     e,
-                );
-                if e.code.as_deref() == Some("LifecyclePolicyNotFoundException") {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+                )
+            });
+        let text = optional(answer, "LifecyclePolicyNotFoundException")?;
+        Ok(text.and_then(|o| o.lifecycle_policy_text().map(str::to_string)))
+    }
+
+    async fn repository_policy(&self, repository: &str) -> Result<Option<String>, AwsError> {
+        let answer = self
+            .get_repository_policy()
+            .repository_name(repository)
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk(
+                    "ecr:GetRepositoryPolicy",
+                    format!("repository {repository}"),
+                    e,
+                )
+            });
+        let text = optional(answer, "RepositoryPolicyNotFoundException")?;
+        Ok(text.and_then(|o| o.policy_text().map(str::to_string)))
+    }
+
+    async fn registry_policy(&self) -> Result<Option<String>, AwsError> {
+        let answer = (self.get_registry_policy().send().await)
+            .map_err(|e| AwsError::from_sdk("ecr:GetRegistryPolicy", "registry", e));
+        let text = optional(answer, "RegistryPolicyNotFoundException")?;
+        Ok(text.and_then(|o| o.policy_text().map(str::to_string)))
     }
 
     async fn manifests(

@@ -76,12 +76,13 @@ pub fn deployments<'a>(
         .deployments
         .iter()
         .map(move |(task_definition, status)| {
-            let (family, revision) =
-                parse_task_definition(task_definition).ok_or_else(|| ScanGap {
-                    call: "ecs:DescribeServices".into(),
-                    resource: format!("service {}", service.name),
-                    error: format!("unreadable task definition {task_definition:?}"),
-                })?;
+            let (family, revision) = parse_task_definition(task_definition).ok_or_else(|| {
+                ScanGap::new(
+                    "ecs:DescribeServices",
+                    format!("service {}", service.name),
+                    format!("unreadable task definition {task_definition:?}"),
+                )
+            })?;
             Ok(Deployment {
                 cluster: arn_name(cluster).to_string(),
                 service: service.name.clone(),

@@ -7,6 +7,7 @@ use aws_sdk_ecr::types::{
     ImageDetail, ImageFailure, ImageFailureCode, ImageIdentifier, Repository as EcrRepository,
 };
 use aws_smithy_mocks::{MockResponse, Rule, mock};
+use aws_smithy_types::error::ErrorMetadata;
 use ecr_warden_core::time::DAY;
 
 use super::*;
@@ -50,7 +51,7 @@ pub fn rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
     use aws_sdk_ecr::Client;
     use aws_sdk_ecr::operation::{
         batch_delete_image::*, describe_images::*, describe_registry::*, describe_repositories::*,
-        get_lifecycle_policy::*,
+        get_lifecycle_policy::*, get_registry_policy::*, get_repository_policy::*,
     };
     let mut rules = vec![
         mock!(Client::describe_registry).then_compute_response(respond!(
@@ -103,6 +104,37 @@ pub fn rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
                 DescribeImagesOutput::builder()
                     .set_image_details(Some(items))
                     .set_next_token(next)
+                    .build()
+            }
+        )),
+        mock!(Client::get_registry_policy).then_compute_response({
+            let (f, s) = (f.clone(), s.clone());
+            move |_: &GetRegistryPolicyInput| {
+                let none = ErrorMetadata::builder()
+                    .code("RegistryPolicyNotFoundException")
+                    .message("no registry policy")
+                    .build();
+                let meta = fault(&f, &s, "GetRegistryPolicy").unwrap_or(none);
+                MockResponse::Error(GetRegistryPolicyError::generic(meta))
+            }
+        }),
+        mock!(Client::get_repository_policy).then_compute_response(respond!(
+            f,
+            s,
+            "GetRepositoryPolicy",
+            GetRepositoryPolicyError,
+            |r: &GetRepositoryPolicyInput, _: &Stats, f: &Faults| {
+                let grantee = match r.repository_name() {
+                    Some("tools") if f.tools_shared => "444455556666",
+                    _ => "123456789012",
+                };
+                GetRepositoryPolicyOutput::builder()
+                    .repository_name(r.repository_name().unwrap_or_default())
+                    .policy_text(format!(
+                        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+                            "Principal": {{"AWS": "arn:aws:iam::{grantee}:root"}},
+                            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}}]}}"#
+                    ))
                     .build()
             }
         )),

@@ -44,6 +44,8 @@ pub struct Faults {
     pub delete_failures: Vec<(Digest, &'static str)>,
     /// The image tagged v3 was overwritten: its digest lost the tag to a new image.
     pub v3_overwritten: bool,
+    /// The tools repository's policy lets an account that is not scanned pull.
+    pub tools_shared: bool,
 }
 
 /// Counters the assertions read.

@@ -113,8 +113,17 @@ fn headline(report: &Report) -> String {
             "{} in-use image(s) a lifecycle policy would remove",
             report.lifecycle_risks.len()
         )
+    } else if !report.delete_errors.is_empty() {
+        format!("{} deletion call(s) failed", report.delete_errors.len())
     } else if !report.delete_failures.is_empty() {
         format!("{} deletion(s) failed", report.delete_failures.len())
+    } else if !report.unscanned_consumers.is_empty() {
+        format!(
+            "{} repositories shared with unscanned consumers",
+            report.unscanned_consumers.len()
+        )
+    } else if report.at_risk.is_empty() && !report.unscanned.is_empty() {
+        "part of the account was not scanned".to_string()
     } else {
         format!("{} in-use digest(s) untagged", report.at_risk.len())
     }

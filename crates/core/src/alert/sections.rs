@@ -56,12 +56,49 @@ pub(super) fn all(report: &Report) -> Vec<String> {
              ecr-warden's README), or narrow the rule's selection.",
         )
     }));
+    if !report.delete_errors.is_empty() {
+        let mut s =
+            "DELETE FAILED: these calls failed, so some planned deletions did not happen:\n"
+                .to_string();
+        for e in &report.delete_errors {
+            let _ = writeln!(s, "  {e}");
+        }
+        s.push_str(
+            "  What to do: check the function's ecr:BatchDeleteImage and ecr:DescribeImages \
+             permissions on these repositories; the next run retries.\n",
+        );
+        sections.push(s);
+    }
     sections.extend(report.delete_failures.iter().map(|f| {
         format!(
             "DELETE FAILED {}@{}: {} {}\n",
             f.repository, f.digest, f.code, f.reason
         )
     }));
+    sections.extend(report.unscanned_consumers.iter().map(|u| {
+        let mut s = format!(
+            "UNSCANNED CONSUMERS {}: ecr-warden did not scan everything that can pull from it, so \
+             nothing in it is deleted.\n",
+            u.repository
+        );
+        for c in &u.consumers {
+            let _ = writeln!(s, "  can pull: {c}");
+        }
+        s.push_str(
+            "  What to do: scan those accounts too (ACCOUNTS, or a usage document for each), or \
+             narrow the policy (aws:SourceAccount / aws:PrincipalOrgID conditions) to accounts that \
+             are scanned.\n",
+        );
+        s
+    }));
+    if !report.unscanned.is_empty() {
+        let mut s = "PARTIAL SCOPE: images only these use look unused to ecr-warden:\n".to_string();
+        for u in &report.unscanned {
+            let _ = writeln!(s, "  {u}");
+        }
+        s.push_str("  What to do: leave CLUSTERS empty to scan every cluster.\n");
+        sections.push(s);
+    }
     sections.extend(report.at_risk.iter().map(|a| {
         finding(
             format!(

@@ -9,12 +9,13 @@ use super::reason::{DeleteReason, Reason};
 use super::{Deletion, Keep, RepositoryPlan};
 use crate::inventory::Image;
 
-/// Turns reasons into keeps and deletions.
-pub(super) fn decide(mut repo: RepoIndex, withheld: bool) -> RepositoryPlan {
-    if withheld {
+/// Turns reasons into keeps and deletions. With a `hold`, nothing is deleted: every image without
+/// another reason is kept for that one.
+pub(super) fn decide(mut repo: RepoIndex, hold: Option<Reason>) -> RepositoryPlan {
+    if let Some(hold) = hold {
         for i in 0..repo.repo.images.len() as u32 {
             if !repo.kept[i as usize] {
-                repo.keep(i, Reason::ScanIncomplete);
+                repo.keep(i, hold.clone());
             }
         }
     }

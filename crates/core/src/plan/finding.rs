@@ -59,3 +59,14 @@ pub struct AtRisk {
     pub digest: Digest,
     pub users: Vec<Consumer>,
 }
+
+/// A repository that principals ecr-warden did not scan can pull from (its policy or the registry's
+/// grants them pull), or whose deletions replicate to a registry it did not scan. Nothing in it is
+/// deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnscannedConsumers {
+    pub repository: String,
+    /// Each principal or destination, and what lets it pull (`account 444455556666 (repository
+    /// policy)`).
+    pub consumers: Vec<String>,
+}

@@ -17,19 +17,22 @@ mod lifecycle_risk;
 mod reason;
 mod resolve;
 mod retain;
+mod task_definitions;
+mod unscanned;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-pub use finding::{AtRisk, LifecycleRisk, Missing, MissingProblem};
+pub use finding::{AtRisk, LifecycleRisk, Missing, MissingProblem, UnscannedConsumers};
 pub use reason::{DeleteReason, Reason, Via};
 
 use crate::digest::Digest;
 use crate::inventory::{Inventory, Listing, Repository};
 use crate::policy::Policy;
+use crate::reference::ImageRef;
 use crate::time::Timestamp;
-use crate::usage::{ScanGap, Usage};
+use crate::usage::{Blocks, ScanGap, Usage};
 use index::RepoIndex;
 use resolve::Resolver;
 
@@ -44,12 +47,17 @@ pub struct Plan {
     pub at_risk: Vec<AtRisk>,
     /// In-use images a repository's own lifecycle policy would expire or archive.
     pub lifecycle_risks: Vec<LifecycleRisk>,
-    /// Why deletions are withheld. Non-empty means the plan deletes nothing.
+    /// Repositories principals ecr-warden did not scan can pull from: nothing in them is deleted.
+    pub unscanned_consumers: Vec<UnscannedConsumers>,
+    /// Every part of the usage scan that did not complete. A gap that blocks everything means
+    /// the plan deletes nothing; a narrower one, nothing in the repositories it names.
     pub withheld: Vec<ScanGap>,
     /// References that could not be parsed, and similar problems that do not block the plan.
     pub warnings: Vec<String>,
     /// Scan notes (fallbacks taken), passed through for the report.
     pub notes: Vec<String>,
+    /// What the scan deliberately did not look at, passed through for the report.
+    pub unscanned: Vec<String>,
     /// In-use references to registries this run does not manage (Docker Hub, other accounts).
     pub external_references: usize,
 }
@@ -106,6 +114,24 @@ pub struct Summary {
 impl Plan {
     /// True when the plan deletes nothing because the usage scan is incomplete.
     pub fn is_withheld(&self) -> bool {
+        self.withheld.iter().any(|g| g.blocks.is_everything())
+    }
+
+    /// Repositories where a gap narrower than everything withholds deletions.
+    pub fn held_repositories(&self) -> Vec<String> {
+        let mut held: Vec<String> = (self.withheld.iter())
+            .filter_map(|g| match &g.blocks {
+                Blocks::Repository { repository } => Some(repository.clone()),
+                _ => None,
+            })
+            .collect();
+        held.sort();
+        held.dedup();
+        held
+    }
+
+    /// True when some part of the usage scan did not complete.
+    pub fn is_incomplete(&self) -> bool {
         !self.withheld.is_empty()
     }
 
@@ -180,23 +206,31 @@ fn plan_with(
             u.pinned_digest,
         );
     }
-    let revision_gaps = resolver.apply_revisions(usage, policy.rollback_revisions);
+    let (revision_gaps, pin_warnings) =
+        task_definitions::apply_revisions(&mut resolver, usage, policy.rollback_revisions);
     let found = resolver.finish();
 
-    let mut withheld: Vec<ScanGap> = usage.gaps.iter().cloned().chain(revision_gaps).collect();
+    let mut withheld: Vec<ScanGap> = (usage.gaps.iter().cloned())
+        .chain(revision_gaps)
+        .chain(found.gaps)
+        .flat_map(|g| narrow(g, inventory, usage))
+        .collect();
     withheld.sort();
     withheld.dedup();
     let mut out = Plan {
         missing: found.missing,
         at_risk: found.at_risk,
-        withheld,
-        warnings: found.warnings,
+        warnings: found.warnings.into_iter().chain(pin_warnings).collect(),
         notes: usage.notes.clone(),
+        unscanned: usage.unscanned.clone(),
         external_references: found.external,
         ..Plan::default()
     };
+    out.withheld = withheld;
+    let everything = out.is_withheld();
+    let held = out.held_repositories();
+    let scanned = unscanned::Scanned::new(inventory, usage);
 
-    let withheld = out.is_withheld();
     // Each repository's lookups are dropped as soon as its decisions are made.
     let decided = map_items(repos, parallel, |mut repo| {
         if repo.repo.listing != Listing::Complete || !policy.manages(repo.name) {
@@ -205,14 +239,59 @@ fn plan_with(
         retain::retain(&mut repo, policy, now);
         retain::close_over_indexes_and_referrers(&mut repo);
         let (risks, warning) = lifecycle_risk::lifecycle_risks(&repo, now);
-        Some((decide::decide(repo, withheld), risks, warning))
+        let consumers = unscanned::unscanned_consumers(inventory, &scanned, repo.name, repo.repo);
+        let hold = if everything || held.iter().any(|h| h == repo.name) {
+            Some(Reason::ScanIncomplete)
+        } else {
+            (!consumers.is_empty()).then_some(Reason::Unscanned)
+        };
+        let unscanned = (!consumers.is_empty()).then(|| UnscannedConsumers {
+            repository: repo.name.to_string(),
+            consumers,
+        });
+        Some((decide::decide(repo, hold), risks, warning, unscanned))
     });
-    for (repository, risks, warning) in decided {
+    for (repository, risks, warning, unscanned) in decided {
         out.repositories.push(repository);
         out.lifecycle_risks.extend(risks);
         out.warnings.extend(warning);
+        out.unscanned_consumers.extend(unscanned);
     }
     out
+}
+
+/// A gap scoped to a task definition, turned into the repositories that revision's containers
+/// name in this registry (one gap each), or into a gap that blocks everything when the revision's
+/// images are not known.
+fn narrow(gap: ScanGap, inventory: &Inventory, usage: &Usage) -> Vec<ScanGap> {
+    let Blocks::TaskDefinition { family, revision } = &gap.blocks else {
+        return vec![gap];
+    };
+    let containers = usage
+        .families
+        .get(family)
+        .and_then(|f| f.revisions.get(revision))
+        .cloned()
+        .flatten();
+    let mut repositories = std::collections::BTreeSet::new();
+    for c in containers.iter().flatten() {
+        match ImageRef::parse(&c.image) {
+            Ok(r) if inventory.is_ours(&r.registry) => {
+                repositories.insert(r.repository);
+            }
+            Ok(_) => {}
+            Err(_) => return vec![gap.blocking(Blocks::Everything)],
+        }
+    }
+    if containers.is_none() {
+        return vec![gap.blocking(Blocks::Everything)];
+    }
+    if repositories.is_empty() {
+        return vec![gap];
+    }
+    (repositories.into_iter())
+        .map(|repository| gap.clone().blocking(Blocks::Repository { repository }))
+        .collect()
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub enum Reason {
     PulledWithin { days: u32 },
     /// The usage scan is incomplete, so nothing is deleted.
     ScanIncomplete,
+    /// Principals ecr-warden did not scan can pull from the repository, so nothing is deleted.
+    Unscanned,
 }
 
 impl Reason {
@@ -85,6 +87,10 @@ impl fmt::Display for Reason {
             Reason::PushedWithin { days } => write!(f, "pushed within {days} days"),
             Reason::PulledWithin { days } => write!(f, "pulled within {days} days"),
             Reason::ScanIncomplete => write!(f, "usage scan incomplete: nothing is deleted"),
+            Reason::Unscanned => write!(
+                f,
+                "pulled by principals ecr-warden did not scan (unscanned_consumers): nothing is deleted here"
+            ),
         }
     }
 }

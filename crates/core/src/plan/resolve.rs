@@ -12,11 +12,8 @@ use super::index::RepoIndex;
 use super::reason::{Reason, Via};
 use crate::digest::Digest;
 use crate::inventory::{ImageStatus, Inventory, Listing};
-use crate::reference::{ImageRef, Registry};
-use crate::revisions::{RevisionRole, needed_revisions};
-use crate::usage::{
-    Consumer, ContainerImage, Deployment, RevisionUse, ScanGap, Usage, task_definition_name,
-};
+use crate::reference::ImageRef;
+use crate::usage::{Blocks, Consumer, ScanGap};
 
 pub(super) type ConsumerSet = BTreeSet<Arc<Consumer>>;
 
@@ -28,6 +25,7 @@ pub(super) struct Resolver<'i, 'r> {
     missing: BTreeMap<(String, String, MissingProblem), ConsumerSet>,
     at_risk: BTreeMap<(String, Digest), ConsumerSet>,
     warnings: Vec<String>,
+    gaps: Vec<ScanGap>,
     external: usize,
 }
 
@@ -44,6 +42,7 @@ impl<'i, 'r> Resolver<'i, 'r> {
             missing: BTreeMap::new(),
             at_risk: BTreeMap::new(),
             warnings: Vec::new(),
+            gaps: Vec::new(),
             external: 0,
         }
     }
@@ -72,51 +71,9 @@ impl<'i, 'r> Resolver<'i, 'r> {
                 })
                 .collect(),
             warnings: self.warnings,
+            gaps: self.gaps,
             external: self.external,
         }
-    }
-
-    /// Applies the task-definition revision rule: the revisions it needs protect their images.
-    /// Returns the gaps: needed revisions that were not described.
-    pub(super) fn apply_revisions(&mut self, usage: &Usage, rollback: u32) -> Vec<ScanGap> {
-        let mut gaps = Vec::new();
-        let mut in_service: BTreeMap<&str, Vec<&Deployment>> = BTreeMap::new();
-        for d in &usage.deployments {
-            in_service.entry(&d.family).or_default().push(d);
-        }
-        for (family, fam) in &usage.families {
-            let deployments = in_service.remove(family.as_str()).unwrap_or_default();
-            let serving: BTreeSet<u32> = deployments.iter().map(|d| d.revision).collect();
-            for (revision, role) in
-                needed_revisions(fam.revisions.keys().copied(), &serving, rollback)
-            {
-                let task_definition = task_definition_name(family, revision);
-                let Some(Some(containers)) = fam.revisions.get(&revision) else {
-                    gaps.push(ScanGap {
-                        call: "ecs:DescribeTaskDefinition".into(),
-                        resource: task_definition,
-                        error: "revision needed by the revision rule was not described".into(),
-                    });
-                    continue;
-                };
-                for c in containers {
-                    for consumer in
-                        revision_consumers(&deployments, &task_definition, revision, role, c)
-                    {
-                        self.apply(&Arc::new(consumer), &c.image, None);
-                    }
-                }
-            }
-        }
-        // Deployments whose family the scan did not report at all.
-        for deployment in in_service.values().flatten() {
-            gaps.push(ScanGap {
-                call: "ecs:DescribeTaskDefinition".into(),
-                resource: task_definition_name(&deployment.family, deployment.revision),
-                error: "a service deployment runs this revision but it was not described".into(),
-            });
-        }
-        gaps
     }
 
     /// Protects the image a use names, or records why it cannot.
@@ -181,23 +138,25 @@ impl<'i, 'r> Resolver<'i, 'r> {
     /// The reference, if it can be read and points into this registry; otherwise it is counted
     /// as external or warned about.
     fn ours(&mut self, consumer: &Consumer, image: &str) -> Option<ImageRef> {
+        let inventory = self.inventory;
         let reference = match ImageRef::parse(image) {
             Ok(r) => r,
             Err(e) => {
-                self.warnings
-                    .push(format!("{consumer}: cannot read image reference: {e}"));
+                // What it uses is unknown: withhold deletions in the repository it seems to name,
+                // or everywhere when not even that can be read.
+                let blocks = match ImageRef::repository_hint(image) {
+                    Some((registry, repository)) if inventory.is_ours(&registry) => {
+                        Blocks::Repository { repository }
+                    }
+                    Some(_) => return None,
+                    None => Blocks::Everything,
+                };
+                let gap = ScanGap::new("read image reference", consumer.to_string(), e.to_string());
+                self.gaps.push(gap.blocking(blocks));
                 return None;
             }
         };
-        let inventory = self.inventory;
-        let ours = match (&reference.registry, &inventory.account, &inventory.region) {
-            (Registry::Ecr { .. }, Some(account), Some(region)) => {
-                reference.is_in_registry(account, region)
-            }
-            (Registry::Ecr { .. }, _, _) => true,
-            (Registry::Other { .. }, _, _) => false,
-        };
-        if !ours {
+        if !inventory.is_ours(&reference.registry) {
             self.external += 1;
             return None;
         }
@@ -224,37 +183,12 @@ impl<'i, 'r> Resolver<'i, 'r> {
     }
 }
 
-/// Who a needed revision's container serves: the services that run it, or the revision itself.
-fn revision_consumers(
-    deployments: &[&Deployment],
-    task_definition: &str,
-    revision: u32,
-    role: RevisionRole,
-    c: &ContainerImage,
-) -> Vec<Consumer> {
-    if role != RevisionRole::InService {
-        return vec![Consumer::Revision(RevisionUse {
-            role,
-            task_definition: task_definition.to_string(),
-            container: c.container.clone(),
-        })];
-    }
-    deployments
-        .iter()
-        .filter(|d| d.revision == revision)
-        .map(|d| Consumer::ServiceDeployment {
-            cluster: d.cluster.clone(),
-            service: d.service.clone(),
-            task_definition: task_definition.to_string(),
-            container: c.container.clone(),
-        })
-        .collect()
-}
-
 /// What resolving every use found.
 pub(super) struct Findings {
     pub missing: Vec<Missing>,
     pub at_risk: Vec<AtRisk>,
     pub warnings: Vec<String>,
+    /// Uses whose image reference cannot be read: what they use is unknown.
+    pub gaps: Vec<ScanGap>,
     pub external: usize,
 }

@@ -1,46 +1,10 @@
-//! What uses images: every running task, service deployment, pinned service revision, task-definition
-//! family and Lambda function the usage scan found, plus any part of the scan that did not complete.
-//! Each usage source returns a [`Usage`] fragment; [`Usage::merge`] joins them.
+//! Who uses an image: every kind of consumer a usage source can report, and how a report names it.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::digest::Digest;
 use crate::revisions::RevisionRole;
-
-/// Everything the usage scan learned.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Direct uses: running tasks, service-revision pins, Lambda functions.
-    #[serde(default)]
-    pub uses: Vec<Use>,
-    /// Which task-definition revision each service deployment runs.
-    #[serde(default)]
-    pub deployments: Vec<Deployment>,
-    /// Task-definition families: their existing revisions and, where described, their images.
-    #[serde(default)]
-    pub families: BTreeMap<String, Family>,
-    /// Parts of the scan that failed. Any gap means: delete nothing.
-    #[serde(default)]
-    pub gaps: Vec<ScanGap>,
-    /// Things the scan did differently than usual and the report should say (fallbacks).
-    #[serde(default)]
-    pub notes: Vec<String>,
-}
-
-/// One place that uses an image.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Use {
-    pub consumer: Consumer,
-    /// The image as the consumer names it (`repo:tag`, `repo@sha256:…`, or both).
-    pub image: String,
-    /// The digest the consumer is pinned to, when known apart from `image` (a task's `imageDigest`,
-    /// a service revision's pinned digest, a Lambda's resolved image URI).
-    #[serde(default)]
-    pub pinned_digest: Option<Digest>,
-}
 
 /// Who uses an image.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,6 +37,39 @@ pub enum Consumer {
     },
     /// A Lambda function version or alias with a container image.
     Lambda { function: String, qualifier: String },
+    /// An EventBridge rule's target that runs a task definition or submits a Batch job (enabled
+    /// or not: a disabled rule can be enabled again).
+    EventBridgeRule {
+        bus: String,
+        rule: String,
+        /// The task definition or job definition it runs (`family:revision`, `name:revision`).
+        runs: String,
+        container: String,
+    },
+    /// An EventBridge Scheduler schedule that runs a task definition or submits a Batch job.
+    Schedule {
+        group: String,
+        name: String,
+        runs: String,
+        container: String,
+    },
+    /// The newest ACTIVE revision of a Batch job definition (`SubmitJob` without a revision
+    /// runs it).
+    BatchJobDefinition {
+        job_definition: String,
+        container: String,
+    },
+    /// A Batch job between SUBMITTED and RUNNING.
+    BatchJob {
+        queue: String,
+        job: String,
+        container: String,
+    },
+    /// An App Runner service whose source is an ECR image.
+    AppRunner { service: String },
+    /// A usage document: images something ecr-warden cannot scan itself uses (EKS, CI, other
+    /// platforms).
+    UsageDocument { source: String, location: String },
     /// A task-definition revision the revision rule keeps: newer than a revision a service runs,
     /// kept for rollback, or the newest of a family no service runs. Written with its role as the
     /// `kind` (`newer_revision`, `rollback_revision`, `standalone_latest`).
@@ -87,6 +84,46 @@ pub struct RevisionUse {
     pub role: RevisionRole,
     pub task_definition: String,
     pub container: String,
+}
+
+/// What pins a task-definition or job-definition revision besides a service: a rule's or a
+/// schedule's target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pinner {
+    Rule { bus: String, rule: String },
+    Schedule { group: String, name: String },
+}
+
+impl Pinner {
+    /// The consumer this pinner is for one container of what it runs.
+    pub fn consumer(&self, runs: String, container: String) -> Consumer {
+        match self.clone() {
+            Pinner::Rule { bus, rule } => Consumer::EventBridgeRule {
+                bus,
+                rule,
+                runs,
+                container,
+            },
+            Pinner::Schedule { group, name } => Consumer::Schedule {
+                group,
+                name,
+                runs,
+                container,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Pinner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pinner::Rule { bus, rule } => write!(f, "EventBridge rule {rule} on bus {bus}"),
+            Pinner::Schedule { group, name } => {
+                write!(f, "EventBridge Scheduler schedule {group}/{name}")
+            }
+        }
+    }
 }
 
 impl Consumer {
@@ -135,6 +172,40 @@ impl fmt::Display for Consumer {
                 f,
                 "service {service} in cluster {cluster} deploys {task_definition}, container {container}"
             ),
+            Consumer::EventBridgeRule {
+                bus,
+                rule,
+                runs,
+                container,
+            } => write!(
+                f,
+                "EventBridge rule {rule} on bus {bus} runs {runs}, container {container}"
+            ),
+            Consumer::Schedule {
+                group,
+                name,
+                runs,
+                container,
+            } => write!(
+                f,
+                "EventBridge Scheduler schedule {group}/{name} runs {runs}, container {container}"
+            ),
+            Consumer::BatchJobDefinition {
+                job_definition,
+                container,
+            } => write!(
+                f,
+                "Batch job definition {job_definition} (newest ACTIVE revision), container {container}"
+            ),
+            Consumer::BatchJob {
+                queue,
+                job,
+                container,
+            } => write!(f, "Batch job {job} in queue {queue}, container {container}"),
+            Consumer::AppRunner { service } => write!(f, "App Runner service {service}"),
+            Consumer::UsageDocument { source, location } => {
+                write!(f, "{source} (usage document {location})")
+            }
             Consumer::Revision(RevisionUse {
                 role,
                 task_definition,
@@ -154,73 +225,4 @@ impl fmt::Display for Consumer {
             } => write!(f, "Lambda function {function}:{qualifier}"),
         }
     }
-}
-
-impl Usage {
-    /// Adds another fragment's uses, deployments, families, gaps and notes to this one.
-    pub fn merge(&mut self, other: Usage) {
-        self.uses.extend(other.uses);
-        self.deployments.extend(other.deployments);
-        for (name, family) in other.families {
-            self.families
-                .entry(name)
-                .or_default()
-                .revisions
-                .extend(family.revisions);
-        }
-        self.gaps.extend(other.gaps);
-        self.notes.extend(other.notes);
-    }
-}
-
-/// A service deployment and the task-definition revision it runs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Deployment {
-    pub cluster: String,
-    pub service: String,
-    pub family: String,
-    pub revision: u32,
-    /// `PRIMARY`, `ACTIVE`, or a task set's status.
-    #[serde(default)]
-    pub status: String,
-}
-
-/// A task-definition family's existing revisions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Family {
-    /// Revision number → its containers' images, or `None` when the scan did not describe it.
-    pub revisions: BTreeMap<u32, Option<Vec<ContainerImage>>>,
-}
-
-/// The image one container of a task definition names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ContainerImage {
-    pub container: String,
-    pub image: String,
-}
-
-/// A part of the usage scan that did not complete.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ScanGap {
-    /// The API call or step (`ecs:DescribeTasks`).
-    pub call: String,
-    /// What it was about (a cluster, service, family or function).
-    pub resource: String,
-    /// The error, as the service or the scanner reported it.
-    pub error: String,
-}
-
-impl fmt::Display for ScanGap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} on {} failed: {}",
-            self.call, self.resource, self.error
-        )
-    }
-}
-
-/// Formats `family:revision`.
-pub fn task_definition_name(family: &str, revision: u32) -> String {
-    format!("{family}:{revision}")
 }
