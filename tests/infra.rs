@@ -27,12 +27,18 @@ fn tagged<'a>(v: &'a Value, tag: &str) -> Option<&'a Value> {
     }
 }
 
+/// Every statement of the function's policies; a conditional one (`!If [C, statement,
+/// AWS::NoValue]`) counts as its statement.
 fn statements(t: &Value) -> Vec<Value> {
     t["Resources"]["Warden"]["Properties"]["Policies"]
         .as_sequence()
         .unwrap()
         .iter()
         .flat_map(|p| p["Statement"].as_sequence().cloned().unwrap_or_default())
+        .map(|s| match tagged(&s, "!If") {
+            Some(branches) => branches[1].clone(),
+            None => s,
+        })
         .collect()
 }
 

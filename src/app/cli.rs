@@ -212,10 +212,12 @@ async fn lifecycle_preview(
 }
 
 /// 1 when an in-use image is missing or threatened by a lifecycle policy, the scan was incomplete
-/// or deletions failed; 0 otherwise.
+/// or deletions failed (refused, or the call itself); 0 otherwise.
 pub fn exit_code(report: &Report) -> ExitCode {
-    let bad =
-        report.needs_attention() || report.scan_incomplete || !report.delete_failures.is_empty();
+    let bad = report.needs_attention()
+        || report.scan_incomplete
+        || !report.delete_failures.is_empty()
+        || !report.delete_errors.is_empty();
     if bad {
         ExitCode::FAILURE
     } else {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use ecr_warden_core::policy::{Policy, PolicyError, PolicySettings, setting};
 
-use crate::sources::ScanSettings;
+use crate::sources::{OPTIONAL_SOURCES, ScanSettings};
 
 /// Everything the environment configures.
 #[derive(Debug, Clone)]
@@ -45,8 +45,23 @@ pub enum ConfigError {
         variable: &'static str,
         value: String,
     },
-    #[error("{variable}={value:?} must be between 1 and 64")]
+    #[error("{variable}={value:?} must be between {range}")]
     Range {
+        variable: &'static str,
+        value: String,
+        range: &'static str,
+    },
+    #[error(
+        "{variable}: {value:?} is not a kind of consumer; use a comma-separated list of ecs, lambda, eventbridge, scheduler, batch, apprunner"
+    )]
+    Source {
+        variable: &'static str,
+        value: String,
+    },
+    #[error(
+        "{variable}: {value:?} is not a usage document location; use a file path, s3://bucket/key or s3://bucket/prefix/"
+    )]
+    UsageSource {
         variable: &'static str,
         value: String,
     },
@@ -55,7 +70,7 @@ pub enum ConfigError {
 }
 
 /// Every variable the tool reads, for documentation and the deployment template.
-pub const VARIABLES: [&str; 14] = [
+pub const VARIABLES: [&str; 17] = [
     "SNS_TOPIC_ARN",
     "CLUSTERS",
     setting::REPOSITORIES,
@@ -70,6 +85,9 @@ pub const VARIABLES: [&str; 14] = [
     "SCAN_CONCURRENCY",
     "GUARD_TAG_PREFIX",
     "ECS_REQUESTS_PER_SECOND",
+    "SCAN_SOURCES",
+    "USAGE_SOURCES",
+    "USAGE_MAX_AGE_HOURS",
 ];
 
 impl Config {
@@ -119,6 +137,7 @@ fn scan_settings(vars: &Vars, policy: &Policy) -> Result<ScanSettings, ConfigErr
         return Err(ConfigError::Range {
             variable: "SCAN_CONCURRENCY",
             value: concurrency.to_string(),
+            range: "1 and 64",
         });
     }
     let ecs_rate = vars.number("ECS_REQUESTS_PER_SECOND", 20)?;
@@ -140,10 +159,59 @@ fn scan_settings(vars: &Vars, policy: &Policy) -> Result<ScanSettings, ConfigErr
         concurrency: concurrency as usize,
         stopped_tasks: true,
         rollback_revisions: policy.rollback_revisions,
-        lambda: vars.boolean("SCAN_LAMBDA", true)?,
+        sources: sources(vars)?,
+        usage_sources: usage_sources(vars)?,
+        usage_max_age_hours: match vars.number("USAGE_MAX_AGE_HOURS", 48)? {
+            hours @ 1..=8760 => hours as u32,
+            hours => {
+                return Err(ConfigError::Range {
+                    variable: "USAGE_MAX_AGE_HOURS",
+                    value: hours.to_string(),
+                    range: "1 and 8760",
+                });
+            }
+        },
         lambda_versions: lambda_versions as usize,
         ecs_requests_per_second: ecs_rate as f64,
     })
+}
+
+/// The kinds of consumer to scan: `SCAN_SOURCES` (default all), less Lambda with
+/// `SCAN_LAMBDA=false`.
+fn sources(vars: &Vars) -> Result<Vec<String>, ConfigError> {
+    let mut sources = vars.list("SCAN_SOURCES");
+    if sources.is_empty() {
+        sources = OPTIONAL_SOURCES.iter().map(|s| s.to_string()).collect();
+    }
+    if let Some(unknown) = sources
+        .iter()
+        .find(|s| !OPTIONAL_SOURCES.contains(&s.as_str()))
+    {
+        return Err(ConfigError::Source {
+            variable: "SCAN_SOURCES",
+            value: unknown.clone(),
+        });
+    }
+    if !vars.boolean("SCAN_LAMBDA", true)? {
+        sources.retain(|s| s != "lambda");
+    }
+    Ok(sources)
+}
+
+/// `USAGE_SOURCES`: local paths, `s3://bucket/key` or `s3://bucket/prefix/`.
+fn usage_sources(vars: &Vars) -> Result<Vec<String>, ConfigError> {
+    let sources = vars.list("USAGE_SOURCES");
+    let bad = sources.iter().find(|s| {
+        s.strip_prefix("s3://")
+            .is_some_and(|p| p.is_empty() || p.starts_with('/'))
+    });
+    match bad {
+        Some(s) => Err(ConfigError::UsageSource {
+            variable: "USAGE_SOURCES",
+            value: s.clone(),
+        }),
+        None => Ok(sources),
+    }
 }
 
 fn topic(vars: &Vars) -> Result<Option<String>, ConfigError> {
@@ -280,7 +348,7 @@ mod tests {
             (5, 0, 7)
         );
         assert_eq!(c.scan.rollback_revisions, 2);
-        assert!(!c.dry_run && !c.scan.lambda);
+        assert!(!c.dry_run && !c.scan.sources.contains(&"lambda".to_string()));
         assert_eq!((c.scan.lambda_versions, c.scan.concurrency), (1, 4));
         assert_eq!(c.guard_tag_prefix.as_deref(), Some("inuse-"));
     }

@@ -43,6 +43,12 @@ pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
             )
             .await?;
             println!("{}", metrics_line(&report, now));
+            if !report.delete_errors.is_empty() {
+                // The alert is out; failing the invocation also retries it and trips the
+                // function's error alarm.
+                let errors = report.delete_errors.join("; ");
+                return Err(format!("deletion calls failed: {errors}").into());
+            }
             report.truncate_lists(RESPONSE_ENTRIES);
             Ok::<Report, lambda_runtime::Error>(report)
         },

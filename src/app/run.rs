@@ -84,7 +84,7 @@ pub async fn scan_and_plan(
     let region = settings.region.as_deref();
     let concurrency = settings.scan.concurrency;
     let (mut usage, (mut inventory, mut gaps)) = futures_util::join!(
-        scan_usage(aws, &settings.scan),
+        scan_usage(aws, &settings.scan, now),
         list_managed(&aws.ecr, region, &settings.policy, concurrency),
     );
     complete_inventory(

@@ -26,6 +26,8 @@ pub struct ServiceInfo {
     pub deployments: Vec<(String, String)>,
     /// ARNs of the service's current revisions.
     pub revision_arns: Vec<String>,
+    /// Tasks running now (0 for a service scaled to zero).
+    pub running: i32,
 }
 
 /// Digests pinned by service revisions.
@@ -195,6 +197,7 @@ impl EcsApi for Client {
                         .iter()
                         .filter_map(|r| r.arn().map(str::to_string))
                         .collect(),
+                    running: s.running_count(),
                 }
             })
             .collect())

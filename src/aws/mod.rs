@@ -3,9 +3,14 @@
 //! SDK types stop here: answers leave as the core's types ([`Digest`](ecr_warden_core::Digest),
 //! [`Timestamp`], [`Image`](ecr_warden_core::Image)), failures as [`AwsError`].
 
+pub mod apprunner;
+pub mod batch;
 pub mod ecr;
 pub mod ecs;
+pub mod events;
 pub mod lambda;
+pub mod s3;
+pub mod scheduler;
 pub mod sns;
 
 use std::fmt;
@@ -94,15 +99,29 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    pub batch: aws_sdk_batch::Client,
+    pub apprunner: aws_sdk_apprunner::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
-    /// Clients for every service, from one SDK configuration.
+    /// Clients for every service, from one SDK configuration. S3 uses path-style addresses when
+    /// an endpoint is configured (an emulator), as virtual-host addresses need DNS for buckets.
     pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
         Clients {
             ecs: aws_sdk_ecs::Client::new(sdk),
             ecr: aws_sdk_ecr::Client::new(sdk),
             lambda: aws_sdk_lambda::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+            scheduler: aws_sdk_scheduler::Client::new(sdk),
+            batch: aws_sdk_batch::Client::new(sdk),
+            apprunner: aws_sdk_apprunner::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(s3),
         }
     }
 }

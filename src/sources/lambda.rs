@@ -11,7 +11,7 @@ use ecr_warden_core::usage::{Consumer, Usage, Use};
 use super::{Scope, UsageSource, keep_ok};
 use crate::aws::lambda::{AliasInfo, LambdaApi};
 
-/// Lambda functions' images (when `SCAN_LAMBDA` is on).
+/// Lambda functions' images.
 pub struct LambdaFunctions;
 
 impl UsageSource for LambdaFunctions {
@@ -20,13 +20,7 @@ impl UsageSource for LambdaFunctions {
     }
 
     fn scan<'a>(&'a self, scope: &'a Scope<'a>) -> BoxFuture<'a, Usage> {
-        async move {
-            if !scope.settings.lambda {
-                return Usage::default();
-            }
-            scan(&scope.aws.lambda, scope).await
-        }
-        .boxed()
+        scan(&scope.aws.lambda, scope).boxed()
     }
 }
 

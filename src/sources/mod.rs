@@ -10,12 +10,18 @@
 //! Adding a kind of consumer: a file here implementing [`UsageSource`], and one line in
 //! [`SOURCES`].
 
+pub mod apprunner;
+pub mod batch;
+pub mod documents;
 pub mod ecs;
+pub mod eventbridge;
 pub mod lambda;
+pub mod scheduler;
 pub mod task_definitions;
 
 use futures_util::future::{BoxFuture, join_all};
 
+use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::{ScanGap, Usage};
 
 use crate::aws::{AwsError, Clients};
@@ -32,8 +38,13 @@ pub struct ScanSettings {
     pub stopped_tasks: bool,
     /// Older task-definition revisions kept for rollback (the policy's setting).
     pub rollback_revisions: u32,
-    /// Whether Lambda functions are scanned.
-    pub lambda: bool,
+    /// The kinds of consumer to scan (`ecs`, `lambda`, `eventbridge`, `scheduler`, `batch`,
+    /// `apprunner`); every one by default. A kind left out is reported as not scanned.
+    pub sources: Vec<String>,
+    /// Usage documents: local paths, `s3://bucket/key` or `s3://bucket/prefix/`.
+    pub usage_sources: Vec<String>,
+    /// A usage document older than this is a gap.
+    pub usage_max_age_hours: u32,
     /// Published versions kept per Lambda function, besides `$LATEST` and aliased versions.
     pub lambda_versions: usize,
     /// ECS requests per second at most (0: no limit).
@@ -47,7 +58,9 @@ impl Default for ScanSettings {
             concurrency: 8,
             stopped_tasks: true,
             rollback_revisions: 1,
-            lambda: true,
+            sources: OPTIONAL_SOURCES.iter().map(|s| s.to_string()).collect(),
+            usage_sources: Vec::new(),
+            usage_max_age_hours: 48,
             lambda_versions: 3,
             ecs_requests_per_second: 20.0,
         }
@@ -59,12 +72,18 @@ pub struct Scope<'a> {
     pub aws: &'a Clients,
     pub limit: &'a Limiter,
     pub settings: &'a ScanSettings,
+    /// The time of the run (usage documents' age is measured against it).
+    pub now: Timestamp,
 }
 
 /// One kind of consumer. Never fails: every failed call is a [`ScanGap`] in the returned usage.
 pub trait UsageSource: Send + Sync {
-    /// A short name for logs (`ecs`, `lambda`).
+    /// A short name for logs and `SCAN_SOURCES` (`ecs`, `lambda`).
     fn kind(&self) -> &'static str;
+    /// False for sources that always run (`SCAN_SOURCES` does not name them).
+    fn optional(&self) -> bool {
+        true
+    }
     /// Finds the uses of images in one scope.
     fn scan<'a>(&'a self, scope: &'a Scope<'a>) -> BoxFuture<'a, Usage>;
 }
@@ -74,18 +93,36 @@ pub const SOURCES: &[&dyn UsageSource] = &[
     &ecs::EcsServicesAndTasks,
     &task_definitions::TaskDefinitionFamilies,
     &lambda::LambdaFunctions,
+    &eventbridge::EventBridgeRules,
+    &scheduler::Schedules,
+    &batch::BatchJobs,
+    &apprunner::AppRunnerServices,
+    &documents::UsageDocuments,
 ];
 
-/// Runs every source in one scope and merges what they found; then describes the task-definition
-/// revisions the revision rule needs for every service, rule and family they reported.
-pub async fn scan_usage(aws: &Clients, settings: &ScanSettings) -> Usage {
+/// The kinds `SCAN_SOURCES` can name.
+pub const OPTIONAL_SOURCES: [&str; 6] = [
+    "ecs",
+    "lambda",
+    "eventbridge",
+    "scheduler",
+    "batch",
+    "apprunner",
+];
+
+/// Runs every enabled source in one scope and merges what they found; then resolves what rules
+/// and schedules run, and describes the task-definition revisions the revision rule needs.
+pub async fn scan_usage(aws: &Clients, settings: &ScanSettings, now: Timestamp) -> Usage {
     let limit = Limiter::with_ecs_rate(settings.concurrency, settings.ecs_requests_per_second);
     let scope = Scope {
         aws,
         limit: &limit,
         settings,
+        now,
     };
-    let fragments = join_all(SOURCES.iter().map(|source| {
+    let enabled =
+        |s: &&&dyn UsageSource| !s.optional() || settings.sources.iter().any(|k| k == s.kind());
+    let fragments = join_all(SOURCES.iter().filter(enabled).map(|source| {
         tracing::debug!(source = source.kind(), "scanning");
         source.scan(&scope)
     }))
@@ -94,7 +131,18 @@ pub async fn scan_usage(aws: &Clients, settings: &ScanSettings) -> Usage {
     for fragment in fragments {
         usage.merge(fragment);
     }
-    task_definitions::describe_needed(&aws.ecs, &scope, &mut usage).await;
+    for skipped in SOURCES.iter().filter(|s| !enabled(s)) {
+        usage.unscanned.push(format!(
+            "{} was not scanned (SCAN_SOURCES): images only it uses look unused",
+            skipped.kind()
+        ));
+    }
+    let job_pins = std::mem::take(&mut usage.job_definition_pins);
+    let ((), pinned_jobs) = futures_util::join!(
+        task_definitions::describe_needed(&aws.ecs, &scope, &mut usage),
+        batch::resolve_pins(&aws.batch, &scope, job_pins),
+    );
+    usage.merge(pinned_jobs);
     usage
 }
 

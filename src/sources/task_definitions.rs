@@ -8,9 +8,10 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, join_all};
 
 use ecr_warden_core::revisions::needed_revisions;
-use ecr_warden_core::usage::{Family, Usage};
+use ecr_warden_core::usage::{Family, Pinner, RevisionPin, Usage};
 
 use super::{Scope, UsageSource, keep_ok};
+use crate::aws::arn_name;
 use crate::aws::ecs::EcsApi;
 
 /// The account's ACTIVE task-definition revisions, by family (not yet described).
@@ -19,6 +20,10 @@ pub struct TaskDefinitionFamilies;
 impl UsageSource for TaskDefinitionFamilies {
     fn kind(&self) -> &'static str {
         "task_definitions"
+    }
+
+    fn optional(&self) -> bool {
+        false
     }
 
     fn scan<'a>(&'a self, scope: &'a Scope<'a>) -> BoxFuture<'a, Usage> {
@@ -41,16 +46,25 @@ pub async fn list_families<E: EcsApi>(ecs: &E, scope: &Scope<'_>) -> Usage {
     usage
 }
 
-/// Describes the revisions the revision rule needs, given every revision a deployment runs.
+/// Describes the revisions the revision rule needs, given every revision a deployment, a rule or a
+/// schedule runs.
 /// A revision a deployment runs is described even when it was deregistered (it still runs), and
 /// a family whose every revision was deregistered still gets its deployments' revisions.
 pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut Usage) {
+    // A rule or schedule that names only a family runs its newest ACTIVE revision: resolve it
+    // from the listing before any revision a deployment runs is added to it.
+    for pin in usage.pins.iter_mut().filter(|p| p.revision.is_none()) {
+        pin.revision =
+            (usage.families.get(&pin.family)).and_then(|f| f.revisions.keys().next_back().copied());
+    }
     let mut in_service: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
-    for d in &usage.deployments {
+    let deployments = usage.deployments.iter().map(|d| (&d.family, d.revision));
+    let pins = (usage.pins.iter()).filter_map(|p| Some((&p.family, p.revision?)));
+    for (family, revision) in deployments.chain(pins) {
         in_service
-            .entry(d.family.clone())
+            .entry(family.clone())
             .or_default()
-            .insert(d.revision);
+            .insert(revision);
     }
     tracing::info!(
         families = usage.families.len(),
@@ -88,4 +102,19 @@ pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut 
                 .insert(revision, Some(containers));
         }
     }
+}
+
+/// A pin on the task definition a rule or schedule names: `family:revision`, or a family alone
+/// (its newest ACTIVE revision, resolved once the families are listed), as a name or an ARN.
+pub fn revision_pin(task_definition: &str, by: Pinner) -> Option<RevisionPin> {
+    let name = arn_name(task_definition);
+    let (family, revision) = match name.rsplit_once(':') {
+        Some((family, revision)) => (family, Some(revision.parse().ok()?)),
+        None => (name, None),
+    };
+    (!family.is_empty()).then(|| RevisionPin {
+        family: family.to_string(),
+        revision,
+        by,
+    })
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod fleet;
+mod sources;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -28,7 +29,7 @@ async fn a_full_prune_follows_every_page_respects_every_batch_limit_and_deletes_
 
     let deleted: BTreeSet<Digest> = stats.deleted.lock().unwrap().iter().copied().collect();
     assert_eq!(deleted, expected_deletions());
-    assert_eq!(report.summary.deleted, JUNK + 5);
+    assert_eq!(report.summary.deleted, UNUSED);
     assert_eq!(
         stats.deleted_by_tag.load(Ordering::SeqCst),
         0,
@@ -38,17 +39,22 @@ async fn a_full_prune_follows_every_page_respects_every_batch_limit_and_deletes_
     for i in 0..SERVICES {
         assert!(!deleted.contains(&app_digest(i)) && !deleted.contains(&old_digest(i)));
     }
+    // So do the Lambda function's images: $LATEST (6), the 3 newest versions (5, 4, 3), and the
+    // versions its alias routes to (2, and 1 by weight).
+    for v in 1..=6 {
+        assert!(!deleted.contains(&fn_digest(v)), "fn-v{v} was deleted");
+    }
 
     // Pages: every list call was followed to the end (≥ 3 pages each).
     assert_eq!(stats.calls("ListClusters"), 3);
     assert_eq!(stats.calls("ListServices"), 3 * CLUSTERS);
     assert_eq!(stats.calls("ListTasks"), 3 * CLUSTERS + CLUSTERS); // RUNNING: 3 pages; STOPPED: 1
     assert_eq!(stats.calls("ListTaskDefinitions"), 7); // 50 revisions, 8 per page
-    assert_eq!(stats.calls("DescribeRepositories"), 3);
+    assert_eq!(stats.calls("DescribeRepositories"), 4); // one repository per page
     assert!(stats.calls("ListFunctions") >= 3);
     // DescribeImages: 3 pages for app (180 images) at the scan and again at the re-check before
-    // deleting, 1 for tools twice, 1 for the empty repository.
-    assert_eq!(stats.calls("DescribeImages"), 3 + 3 + 1 + 1 + 1);
+    // deleting, 1 for tools and for fn twice, 1 for the empty repository.
+    assert_eq!(stats.calls("DescribeImages"), 3 + 3 + 1 + 1 + 1 + 1 + 1);
 
     // Batches at their limits and never above.
     let max = stats.max_batch.lock().unwrap().clone();
@@ -56,7 +62,7 @@ async fn a_full_prune_follows_every_page_respects_every_batch_limit_and_deletes_
     assert_eq!(max["DescribeServiceRevisions"], 20);
     assert_eq!(max["DescribeTasks"], 100);
     assert_eq!(max["BatchDeleteImage"], 100);
-    assert_eq!(stats.calls("BatchDeleteImage"), 3); // app: 100 + 30, tools: 5
+    assert_eq!(stats.calls("BatchDeleteImage"), 4); // app: 100 + 30, tools: 5, fn: 1
 
     // Largest pages requested.
     let sizes = stats.page_sizes.lock().unwrap().clone();
@@ -163,7 +169,7 @@ async fn delete_failures_are_reported_not_fatal() {
         ..Faults::default()
     };
     let (report, stats) = run_fleet(faults, Mode::Prune, false).await;
-    assert_eq!(report.summary.deleted, JUNK + 5 - 2);
+    assert_eq!(report.summary.deleted, UNUSED - 2);
     let codes: BTreeSet<&str> = report
         .delete_failures
         .iter()
@@ -226,6 +232,31 @@ async fn missing_service_revisions_fall_back_to_running_tasks() {
 async fn dry_run_never_calls_batch_delete_image() {
     let (report, stats) = run_fleet(Faults::default(), Mode::Prune, true).await;
     assert_eq!(stats.calls("BatchDeleteImage"), 0);
-    assert_eq!(report.summary.planned_deletions, JUNK + 5);
+    assert_eq!(report.summary.planned_deletions, UNUSED);
     assert!(report.deletions.iter().all(|d| d.outcome == "planned"));
+}
+
+#[tokio::test]
+async fn active_deployments_and_task_sets_protect_what_they_run() {
+    let faults = Faults {
+        no_rollback: true,
+        ..Faults::default()
+    };
+    let (report, stats) = run_fleet(faults, Mode::Prune, false).await;
+    assert!(!report.scan_incomplete, "{:?}", report.errors);
+    let deleted: BTreeSet<Digest> = stats.deleted.lock().unwrap().iter().copied().collect();
+    assert!(
+        !deleted.contains(&old_digest(0)),
+        "svc-0's ACTIVE deployment runs fam0:1"
+    );
+    assert!(
+        !deleted.contains(&old_digest(1)),
+        "svc-1's second task set runs fam1:1"
+    );
+    for i in 2..SERVICES {
+        assert!(
+            deleted.contains(&old_digest(i)),
+            "fam{i}:1 runs nowhere and is no rollback"
+        );
+    }
 }

@@ -2,12 +2,13 @@
 //! is gone, archived, or present (then the cause is network or IAM), and say what to do. Never
 //! deletes.
 
+use ecr_warden_core::inventory::Inventory;
 use ecr_warden_core::plan::{MissingProblem, plan};
 use ecr_warden_core::policy::Policy;
-use ecr_warden_core::reference::ImageRef;
+use ecr_warden_core::reference::{ImageRef, Registry};
 use ecr_warden_core::report::{Diagnosis, Mode, Report};
 use ecr_warden_core::time::Timestamp;
-use ecr_warden_core::usage::{Consumer, Usage, Use};
+use ecr_warden_core::usage::{Consumer, ScanGap, Usage, Use};
 
 use crate::app::event::PullFailure;
 use crate::app::run::send_alert;
@@ -62,17 +63,21 @@ pub async fn diagnose_pull_failure<R: EcrApi, N: Notifier>(
             .iter()
             .find(|m| m.users.contains(consumer))
             .map(|m| m.problem);
-        let external = ImageRef::parse(&c.image)
-            .map(|r| !r.is_ecr())
-            .unwrap_or(false);
-        let (cause, advice) = cause_and_advice(problem, external);
+        let known = what_is_known(&inventory, &plan.withheld, &c.image);
+        let (cause, advice) = match known {
+            Known::Looked => {
+                let (cause, advice) = cause_and_advice(problem);
+                (cause.to_string(), advice.to_string())
+            }
+            other => other.cause_and_advice(),
+        };
         report.diagnoses.push(Diagnosis {
             cluster: failure.cluster.clone(),
             task: failure.task.clone(),
             container: c.name.clone(),
             image: c.image.clone(),
-            cause: cause.to_string(),
-            advice: advice.to_string(),
+            cause,
+            advice,
         });
     }
     if failure.containers.is_empty() {
@@ -85,11 +90,68 @@ pub async fn diagnose_pull_failure<R: EcrApi, N: Notifier>(
     report
 }
 
+/// How much this run could learn of an image.
+enum Known {
+    /// It was looked up in this registry: the plan's findings say what is wrong, if anything.
+    Looked,
+    /// Another registry than ECR (Docker Hub, a private registry).
+    OtherRegistry,
+    /// ECR in another account or region, which this run did not look in.
+    OtherEcr { account: String, region: String },
+    /// The look-up failed.
+    LookupFailed(String),
+}
+
+impl Known {
+    fn cause_and_advice(self) -> (String, String) {
+        match self {
+            Known::Looked => unreachable!("answered from the plan"),
+            Known::OtherRegistry => (
+                "other_registry".into(),
+                "The image is in another registry: check the task's route to it (NAT gateway or \
+                 internet gateway) and, for a private registry, repositoryCredentials."
+                    .into(),
+            ),
+            Known::OtherEcr { account, region } => (
+                "not_checked".into(),
+                format!(
+                    "The image is in the ECR registry of account {account} in {region}, which this \
+                     check did not look in: check that the image exists there (aws ecr \
+                     describe-images --registry-id {account} --region {region}), that the registry \
+                     lets this account pull (repository policy), and the task's route to ECR."
+                ),
+            ),
+            Known::LookupFailed(error) => (
+                "not_checked".into(),
+                format!(
+                    "ecr-warden could not look the image up ({error}), so it does not know whether \
+                     it exists: check the function's ecr:DescribeImages permission and look the \
+                     image up by hand."
+                ),
+            ),
+        }
+    }
+}
+
+/// What this run could learn of one image.
+fn what_is_known(inventory: &Inventory, gaps: &[ScanGap], image: &str) -> Known {
+    match ImageRef::parse(image).map(|r| r.registry) {
+        Ok(Registry::Other { .. }) => return Known::OtherRegistry,
+        Ok(registry @ Registry::Ecr { .. }) if !inventory.is_ours(&registry) => {
+            if let Registry::Ecr { account, region } = registry {
+                return Known::OtherEcr { account, region };
+            }
+        }
+        _ => {}
+    }
+    match gaps.first() {
+        Some(gap) => Known::LookupFailed(gap.to_string()),
+        None => Known::Looked,
+    }
+}
+
 /// What probably went wrong, and what to do, from what ECR says of the image.
-fn cause_and_advice(
-    problem: Option<MissingProblem>,
-    external: bool,
-) -> (&'static str, &'static str) {
+fn cause_and_advice(problem: Option<MissingProblem>) -> (&'static str, &'static str) {
     match problem {
         Some(MissingProblem::DigestNotFound) | Some(MissingProblem::TagNotFound) => (
             "image_missing",
@@ -106,11 +168,6 @@ fn cause_and_advice(
             "repository_missing",
             "The repository does not exist in this registry: check the image URI in the task \
              definition, the account and the region.",
-        ),
-        None if external => (
-            "other_registry",
-            "The image is in another registry: check the task's route to it (NAT gateway or \
-             internet gateway) and, for a private registry, repositoryCredentials.",
         ),
         None => (
             "image_present",

@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use ecr_warden_core::usage::Usage;
 
 use super::{Scope, UsageSource};
+use crate::aws::arn_name;
 use crate::aws::ecs::EcsApi;
 
 /// ECS services (deployments, task sets, pinned revisions) and tasks.
@@ -26,29 +27,43 @@ impl UsageSource for EcsServicesAndTasks {
     }
 }
 
-/// Lists the clusters (unless `CLUSTERS` names them), then scans their services and tasks.
+/// Lists the clusters, then scans their services and tasks (only those `CLUSTERS` names, when it
+/// names some: the others are reported as not scanned).
 pub async fn scan<E: EcsApi>(ecs: &E, scope: &Scope<'_>) -> Usage {
-    let clusters = if scope.settings.clusters.is_empty() {
-        match scope.limit.ecs(ecs.list_clusters()).await {
-            Ok(c) => c,
-            Err(e) => {
-                return Usage {
-                    gaps: vec![e.into()],
-                    ..Usage::default()
-                };
-            }
+    let listed = scope.limit.ecs(ecs.list_clusters()).await;
+    let configured = &scope.settings.clusters;
+    let mut usage = Usage::default();
+    let clusters = match (listed, configured.is_empty()) {
+        (Ok(all), true) => all,
+        (Err(e), true) => {
+            usage.gaps.push(e.into());
+            return usage;
         }
-    } else {
-        scope.settings.clusters.clone()
+        (listed, false) => {
+            let named = |c: &String| configured.iter().any(|n| arn_name(n) == arn_name(c));
+            match listed {
+                Ok(all) => usage.unscanned.extend(all.iter().filter(|c| !named(c)).map(|c| {
+                    format!(
+                        "cluster {} was not scanned (CLUSTERS): images only its services and tasks use look unused",
+                        arn_name(c)
+                    )
+                })),
+                Err(e) => usage.notes.push(format!(
+                    "could not list the clusters CLUSTERS leaves out ({e}): only the named ones were scanned"
+                )),
+            }
+            configured.clone()
+        }
     };
     tracing::info!(
         clusters = clusters.len(),
         "scanning ECS: services, tasks and task definitions"
     );
-    let (mut usage, tasks) = futures_util::join!(
+    let (services, tasks) = futures_util::join!(
         services::scan(ecs, &clusters, scope),
         tasks::scan(ecs, &clusters, scope),
     );
+    usage.merge(services);
     usage.merge(tasks);
     usage
 }

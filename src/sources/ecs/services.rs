@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 
-use ecr_warden_core::usage::{Consumer, Deployment, ScanGap, Usage, Use};
+use ecr_warden_core::usage::{Blocks, Consumer, Deployment, ScanGap, Usage, Use};
 
 use crate::aws::arn_name;
 use crate::aws::ecs::{
@@ -33,14 +33,24 @@ pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) ->
     .await;
 
     let mut revision_arns: BTreeMap<&String, Vec<String>> = BTreeMap::new();
+    // Services scaled to zero, by revision ARN: if their pins cannot be read, no running task
+    // shows the digests, so the repositories their task definitions name are held.
+    let mut idle: BTreeMap<String, Vec<Deployment>> = BTreeMap::new();
     for (cluster, result) in described {
         for service in keep_ok(result, &mut usage.gaps).unwrap_or_default() {
+            let mut runs = Vec::new();
             for deployment in deployments(cluster, &service) {
                 match deployment {
-                    Ok(d) => usage.deployments.push(d),
+                    Ok(d) => runs.push(d),
                     Err(gap) => usage.gaps.push(gap),
                 }
             }
+            if service.running == 0 {
+                for arn in &service.revision_arns {
+                    idle.insert(arn.clone(), runs.clone());
+                }
+            }
+            usage.deployments.extend(runs);
             revision_arns
                 .entry(cluster)
                 .or_default()
@@ -56,13 +66,12 @@ pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) ->
         .into_iter()
         .flat_map(|(cluster, arns)| batches(cluster, &arns, DESCRIBE_REVISIONS_BATCH))
         .collect();
-    let revisions = join_all(
-        revision_batches
-            .iter()
-            .map(|(c, b)| async move { (*c, limit.ecs(ecs.describe_service_revisions(b)).await) }),
-    )
+    let revisions = join_all(revision_batches.iter().map(|(c, b)| async move {
+        let answer = limit.ecs(ecs.describe_service_revisions(b)).await;
+        (*c, b.as_slice(), answer)
+    }))
     .await;
-    add_revisions(&mut usage, revisions);
+    add_revisions(&mut usage, revisions, &idle);
     usage
 }
 
@@ -110,14 +119,21 @@ pub fn revision_uses(cluster: &str, revision: &RevisionInfo) -> Vec<Use> {
         .collect()
 }
 
-/// Adds the pinned digests; revisions ECS cannot return are noted, with what protects them instead.
+/// Adds the pinned digests. Revisions ECS cannot return are noted, with what protects them
+/// instead (running tasks' digests); for a service with no running task that fallback sees
+/// nothing, so its task definitions' repositories are held.
 fn add_revisions(
     usage: &mut Usage,
-    revisions: Vec<(&String, Result<RevisionBatch, crate::aws::AwsError>)>,
+    revisions: Vec<(
+        &String,
+        &[String],
+        Result<RevisionBatch, crate::aws::AwsError>,
+    )>,
+    idle: &BTreeMap<String, Vec<Deployment>>,
 ) {
     let mut missing_revisions = 0;
     let mut unavailable = None;
-    for (cluster, result) in revisions {
+    for (cluster, arns, result) in revisions {
         match result {
             Ok(batch) => {
                 missing_revisions += batch.failures.len();
@@ -125,7 +141,23 @@ fn add_revisions(
                     usage.uses.extend(revision_uses(cluster, revision));
                 }
             }
-            Err(e) => unavailable = Some(e),
+            Err(e) => {
+                for d in arns.iter().filter_map(|a| idle.get(a)).flatten() {
+                    let gap = ScanGap::new(
+                        e.call,
+                        format!(
+                            "service {} in cluster {} (no running task)",
+                            d.service, d.cluster
+                        ),
+                        format!("{}: its pinned digests are unknown", e.message),
+                    );
+                    usage.gaps.push(gap.blocking(Blocks::TaskDefinition {
+                        family: d.family.clone(),
+                        revision: d.revision,
+                    }));
+                }
+                unavailable = Some(e);
+            }
         }
     }
     if missing_revisions > 0 {

@@ -40,10 +40,16 @@ fn images(f: &Faults) -> Vec<(String, Vec<ImageDetail>)> {
     let tools = (0..5)
         .map(|k| detail(tools_digest(k), vec![format!("t{k}")], 200))
         .collect();
+    // The thumbnailer function's versions' images; `fn-old` is used by none of them.
+    let functions = (1..=6)
+        .map(|v| detail(fn_digest(v), vec![format!("fn-v{v}")], 20))
+        .chain([detail(digest("fn-old"), vec!["fn-old".into()], 200)])
+        .collect();
     vec![
         ("app".into(), app),
         ("tools".into(), tools),
         ("empty".into(), vec![]),
+        ("fn".into(), functions),
     ]
 }
 

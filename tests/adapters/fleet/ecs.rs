@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aws_sdk_ecs::types::{
     Container, ContainerDefinition, ContainerImage as EcsContainerImage, Deployment,
     Failure as EcsFailure, Service, ServiceCurrentRevisionSummary, ServiceRevision, Task,
-    TaskDefinition,
+    TaskDefinition, TaskSet,
 };
 use aws_smithy_mocks::{MockResponse, Rule, mock};
 
@@ -69,15 +69,39 @@ pub fn rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
                     .map(|arn| {
                         let name = arn.rsplit('/').next().unwrap();
                         let i: usize = name.trim_start_matches("svc-").parse().unwrap();
-                        Service::builder()
+                        let revision = |r: u32| format!("{ARN}:task-definition/fam{i}:{r}");
+                        let mut service = Service::builder()
                             .service_name(name)
                             .service_arn(arn)
+                            .running_count((TASKS_PER_CLUSTER / SERVICES) as i32)
                             .deployments(
                                 Deployment::builder()
                                     .status("PRIMARY")
-                                    .task_definition(format!("{ARN}:task-definition/fam{i}:2"))
+                                    .task_definition(revision(2))
                                     .build(),
-                            )
+                            );
+                        // svc-0 is mid-rollout from revision 1 (an ACTIVE deployment); svc-1 is
+                        // blue/green with revision 1 in a second task set.
+                        match i {
+                            0 => {
+                                service = service.deployments(
+                                    Deployment::builder()
+                                        .status("ACTIVE")
+                                        .task_definition(revision(1))
+                                        .build(),
+                                )
+                            }
+                            1 => {
+                                service = service.task_sets(
+                                    TaskSet::builder()
+                                        .status("ACTIVE")
+                                        .task_definition(revision(1))
+                                        .build(),
+                                )
+                            }
+                            _ => {}
+                        }
+                        service
                             .current_service_revisions(
                                 ServiceCurrentRevisionSummary::builder()
                                     .arn(format!("{ARN}:service-revision/{c}/{name}/1"))

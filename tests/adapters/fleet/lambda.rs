@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use aws_sdk_lambda::types::{FunctionCodeLocation, FunctionConfiguration, PackageType};
+use aws_sdk_lambda::types::{
+    AliasConfiguration, AliasRoutingConfiguration, FunctionCodeLocation, FunctionConfiguration,
+    PackageType,
+};
 use aws_smithy_mocks::{MockResponse, Rule, mock};
 
 use super::*;
@@ -45,9 +48,19 @@ pub fn rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
             s,
             "ListVersionsByFunction",
             ListVersionsByFunctionError,
-            |_: &ListVersionsByFunctionInput, _: &Stats, _: &Faults| {
+            |r: &ListVersionsByFunctionInput, _: &Stats, _: &Faults| {
+                let mut versions = vec!["$LATEST".to_string()];
+                if r.function_name() == Some("thumbnailer") {
+                    versions.extend((1..=5).map(|v| v.to_string()));
+                }
+                let all: Vec<FunctionConfiguration> = versions
+                    .into_iter()
+                    .map(|v| FunctionConfiguration::builder().version(v).build())
+                    .collect();
+                let (items, next) = page(&all, r.marker(), 2);
                 ListVersionsByFunctionOutput::builder()
-                    .versions(FunctionConfiguration::builder().version("$LATEST").build())
+                    .set_versions(Some(items))
+                    .set_next_marker(next)
                     .build()
             }
         )),
@@ -56,7 +69,24 @@ pub fn rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
             s,
             "ListAliases",
             ListAliasesError,
-            |_: &ListAliasesInput, _: &Stats, _: &Faults| ListAliasesOutput::builder().build()
+            |r: &ListAliasesInput, _: &Stats, _: &Faults| {
+                let mut out = ListAliasesOutput::builder();
+                if r.function_name() == Some("thumbnailer") {
+                    // "live" sends most traffic to version 2 and some to version 1.
+                    out = out.aliases(
+                        AliasConfiguration::builder()
+                            .name("live")
+                            .function_version("2")
+                            .routing_config(
+                                AliasRoutingConfiguration::builder()
+                                    .additional_version_weights("1", 0.1)
+                                    .build(),
+                            )
+                            .build(),
+                    );
+                }
+                out.build()
+            }
         )),
         mock!(Client::get_function).then_compute_response(respond!(
             f,
@@ -64,16 +94,26 @@ pub fn rules(f: &Faults, s: &Arc<Stats>) -> Vec<Rule> {
             "GetFunction",
             GetFunctionError,
             |r: &GetFunctionInput, _: &Stats, _: &Faults| {
-                let i = if r.function_name() == Some("resizer") {
-                    0
+                let (uri, resolved) = if r.function_name() == Some("resizer") {
+                    (
+                        format!("{ECR}/app:v0"),
+                        format!("{ECR}/app@{}", app_digest(0)),
+                    )
                 } else {
-                    1
+                    let v = match r.qualifier() {
+                        Some("$LATEST") | None => 6,
+                        Some(q) => q.parse().unwrap(),
+                    };
+                    (
+                        format!("{ECR}/fn:fn-v{v}"),
+                        format!("{ECR}/fn@{}", fn_digest(v)),
+                    )
                 };
                 GetFunctionOutput::builder()
                     .code(
                         FunctionCodeLocation::builder()
-                            .image_uri(format!("{ECR}/app:v{i}"))
-                            .resolved_image_uri(format!("{ECR}/app@{}", app_digest(i)))
+                            .image_uri(uri)
+                            .resolved_image_uri(resolved)
                             .build(),
                     )
                     .build()

@@ -26,6 +26,8 @@ pub const CLUSTERS: usize = 3;
 pub const SERVICES: usize = 25;
 pub const TASKS_PER_CLUSTER: usize = 250;
 pub const JUNK: usize = 130;
+/// Images nothing uses: the junk, 5 tools images, and one old function image.
+pub const UNUSED: usize = JUNK + 5 + 1;
 pub const ARN: &str = "arn:aws:ecs:us-east-1:123456789012";
 
 /// How the simulated account misbehaves.
@@ -46,6 +48,8 @@ pub struct Faults {
     pub v3_overwritten: bool,
     /// The tools repository's policy lets an account that is not scanned pull.
     pub tools_shared: bool,
+    /// No rollback revisions are kept (so only what runs protects revision 1).
+    pub no_rollback: bool,
 }
 
 /// Counters the assertions read.
@@ -99,6 +103,10 @@ pub fn old_digest(i: usize) -> Digest {
 pub fn junk_digest(i: usize) -> Digest {
     digest(&format!("junk-{i}"))
 }
+/// The image of the thumbnailer function's version `v` (6 is `$LATEST`).
+pub fn fn_digest(v: usize) -> Digest {
+    digest(&format!("fn-v{v}"))
+}
 pub fn tools_digest(i: usize) -> Digest {
     digest(&format!("tools-{i}"))
 }
@@ -138,13 +146,36 @@ macro_rules! respond {
 mod ecr;
 mod ecs;
 mod lambda;
+mod quiet;
 mod sns;
 
-fn retry() -> RetryConfig {
+pub fn retry() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(4)
         .with_initial_backoff(Duration::from_millis(1))
         .with_max_backoff(Duration::from_millis(2))
+}
+
+/// Clients for every service, answering as an account where nothing uses an image (ECS, ECR and
+/// Lambda have no rules: a call to them fails the test).
+pub fn quiet_clients() -> Clients {
+    let none: Vec<Rule> = Vec::new();
+    let (ev, sc, ba, ar) = (
+        quiet::events(),
+        quiet::scheduler(),
+        quiet::batch(),
+        quiet::apprunner(),
+    );
+    Clients {
+        ecs: mock_client!(aws_sdk_ecs, RuleMode::MatchAny, none.iter()),
+        ecr: mock_client!(aws_sdk_ecr, RuleMode::MatchAny, none.iter()),
+        lambda: mock_client!(aws_sdk_lambda, RuleMode::MatchAny, none.iter()),
+        events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, ev.iter()),
+        scheduler: mock_client!(aws_sdk_scheduler, RuleMode::MatchAny, sc.iter()),
+        batch: mock_client!(aws_sdk_batch, RuleMode::MatchAny, ba.iter()),
+        apprunner: mock_client!(aws_sdk_apprunner, RuleMode::MatchAny, ar.iter()),
+        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, none.iter()),
+    }
 }
 
 /// Runs the real orchestration over mocked clients.
@@ -181,15 +212,24 @@ pub async fn run_fleet_with_rules(
             keep_recent: 0,
             keep_pushed_within_days: 0,
             keep_pulled_within_days: 0,
+            rollback_revisions: if faults.no_rollback { 0 } else { 1 },
             ..PolicySettings::default()
         })
         .unwrap(),
-        scan: ScanSettings::default(),
+        scan: ScanSettings {
+            rollback_revisions: if faults.no_rollback { 0 } else { 1 },
+            ..ScanSettings::default()
+        },
         dry_run,
         region: Some("us-east-1".into()),
         guard_tag_prefix: None,
     };
-    let clients = Clients { ecs, ecr, lambda };
+    let clients = Clients {
+        ecs,
+        ecr,
+        lambda,
+        ..quiet_clients()
+    };
     let report = run(
         &clients,
         Some(&sns),
@@ -207,5 +247,6 @@ pub fn expected_deletions() -> BTreeSet<Digest> {
     (0..JUNK)
         .map(junk_digest)
         .chain((0..5).map(tools_digest))
+        .chain([digest("fn-old")])
         .collect()
 }

@@ -239,7 +239,8 @@ fn plan_with(
         retain::retain(&mut repo, policy, now);
         retain::close_over_indexes_and_referrers(&mut repo);
         let (risks, warning) = lifecycle_risk::lifecycle_risks(&repo, now);
-        let consumers = unscanned::unscanned_consumers(inventory, &scanned, repo.name, repo.repo);
+        let consumers =
+            unscanned::unscanned_consumers(inventory, usage, &scanned, repo.name, repo.repo);
         let hold = if everything || held.iter().any(|h| h == repo.name) {
             Some(Reason::ScanIncomplete)
         } else {

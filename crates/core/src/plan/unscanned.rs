@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::access::{Grantee, pull_grantees};
 use crate::inventory::{Inventory, Repository};
+use crate::reference::ImageRef;
 use crate::usage::Usage;
 
 /// What ecr-warden scanned: the accounts whose consumers it saw, and the regions it saw them in.
@@ -37,6 +38,7 @@ impl<'a> Scanned<'a> {
 /// The repository's unscanned consumers, each with what lets it pull; empty when there are none.
 pub(super) fn unscanned_consumers(
     inventory: &Inventory,
+    usage: &Usage,
     scanned: &Scanned,
     name: &str,
     repo: &Repository,
@@ -61,6 +63,13 @@ pub(super) fn unscanned_consumers(
                     .map(|g| format!("{g} ({via})")),
             ),
             Err(e) => out.push(format!("anyone: the {via} could not be read ({e})")),
+        }
+    }
+    for hold in &usage.holds {
+        let held = ImageRef::parse(&hold.image)
+            .is_ok_and(|r| inventory.is_ours(&r.registry) && r.repository == name);
+        if held {
+            out.push(hold.by.clone());
         }
     }
     for rule in &inventory.replication {

@@ -44,6 +44,10 @@ pub struct Usage {
     /// Regions usage was gathered in (for replication destinations).
     #[serde(default)]
     pub scanned_regions: BTreeSet<String>,
+    /// Consumers that use some digest of a repository the scan cannot see (an App Runner service
+    /// without automatic deployment): nothing in that repository is deleted.
+    #[serde(default)]
+    pub holds: Vec<Hold>,
     /// What was deliberately not looked at (clusters outside `CLUSTERS`), for the report's warnings.
     #[serde(default)]
     pub unscanned: Vec<String>,
@@ -81,6 +85,7 @@ impl Usage {
         self.gaps.extend(other.gaps);
         self.scanned_accounts.extend(other.scanned_accounts);
         self.scanned_regions.extend(other.scanned_regions);
+        self.holds.extend(other.holds);
         self.unscanned.extend(other.unscanned);
         self.notes.extend(other.notes);
     }
@@ -96,6 +101,14 @@ pub struct Deployment {
     /// `PRIMARY`, `ACTIVE`, or a task set's status.
     #[serde(default)]
     pub status: String,
+}
+
+/// A consumer that uses an unknown digest of the repository `image` names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Hold {
+    pub image: String,
+    /// Who, and why the digest is unknown.
+    pub by: String,
 }
 
 /// A task-definition revision a rule or schedule runs. Without a revision, the family's newest
