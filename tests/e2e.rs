@@ -100,7 +100,6 @@ impl Emulator {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_MAX_ATTEMPTS", "3")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("SCAN_LAMBDA", "false")
             .env(
                 "SNS_TOPIC_ARN",
                 "arn:aws:sns:us-east-1:123456789012:ecr-warden-alerts",

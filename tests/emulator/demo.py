@@ -35,7 +35,7 @@ def main():
     env = dict(os.environ,
                AWS_ENDPOINT_URL=ready["endpoint"], AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo",
                AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="2", AWS_EC2_METADATA_DISABLED="true",
-               SCAN_LAMBDA="false", RUST_LOG="error",
+               RUST_LOG="error",
                SNS_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:ecr-warden-alerts",
                KEEP_RECENT="1", KEEP_PUSHED_WITHIN_DAYS="0", KEEP_PULLED_WITHIN_DAYS="0")
 

@@ -8,7 +8,7 @@ to ecr-warden, seeds a fleet from a JSON file, and then answers one-line command
   stats      prints request counts per operation {op: {"attempts": n, "faults": n}}
   quit       stops (so does closing stdin)
 
-Gaps filled: tasks are created in the backend with containers'
+Gaps filled: App Runner (absent from moto) answers as an account without services; tasks are created in the backend with containers'
 imageDigest set; untagged images (a tag moved) keep existing; ListTasks filters by serviceName;
 services carry ACTIVE deployments and current service revisions, and DescribeServiceRevisions
 answers from them; pull times and archived status are set on images; deleting a child of an image
@@ -129,6 +129,8 @@ class Middleware:
                 return [body]
             started = time.monotonic()
             try:
+                if target.startswith("AppRunner."):
+                    return self.apprunner(op, start_response)
                 if op in PAGED or op in BATCHES:
                     return self.paged(op, environ, start_response)
                 return [b"".join(self.app(environ, start_response))]
@@ -175,6 +177,16 @@ class Middleware:
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers)
+        return [body]
+
+    def apprunner(self, op, start_response):
+        """App Runner is not in moto: an account without App Runner services."""
+        answers = {"ListServices": {"ServiceSummaryList": []}}
+        status = "200 OK" if op in answers else "400 Bad Request"
+        answer = answers.get(op, {"__type": "InvalidRequestException", "message": f"{op} is not emulated"})
+        body = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/x-amz-json-1.0"),
+                                ("Content-Length", str(len(body)))])
         return [body]
 
     def stats(self):
