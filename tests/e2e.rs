@@ -10,6 +10,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// The registry host of every test fleet.
+const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -606,4 +609,171 @@ fn guard_tags_are_added_to_in_use_digests_and_removed_only_where_safe() {
         report["guard"]
     );
     assert!(report["guard"]["removed"].as_array().unwrap().is_empty());
+}
+
+/// Prunes for real with no retention: only what something uses survives.
+const USAGE_ONLY: [(&str, &str); 5] = [
+    ("DRY_RUN", "false"),
+    ("KEEP_RECENT", "0"),
+    ("KEEP_PUSHED_WITHIN_DAYS", "0"),
+    ("KEEP_PULLED_WITHIN_DAYS", "0"),
+    ("ROLLBACK_REVISIONS", "0"),
+];
+
+/// A usage document in a fresh temporary directory, written `hours_old` hours ago.
+fn usage_file(name: &str, text: &str, hours_old: u64) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ecr-warden-e2e-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let written = std::time::SystemTime::now() - std::time::Duration::from_secs(hours_old * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(written)
+        .unwrap();
+    path
+}
+
+/// The ids of the images left in ECR, by repository.
+fn left(emu: &mut Emulator) -> BTreeMap<String, BTreeSet<String>> {
+    let by_digest: BTreeMap<String, String> = emu
+        .digests
+        .iter()
+        .map(|(id, d)| (d.clone(), id.clone()))
+        .collect();
+    emu.ecr()
+        .into_iter()
+        .map(|(repo, digests)| {
+            let ids = digests
+                .iter()
+                .filter_map(|d| by_digest.get(d).cloned())
+                .collect();
+            (repo, ids)
+        })
+        .collect()
+}
+
+fn ids(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn rules_schedules_batch_and_usage_documents_keep_what_they_use() {
+    let mut emu = Emulator::start("consumers.json", &[]);
+    let ci = usage_file(
+        "ci.txt",
+        &format!("# images CI runs\n{ECR}/ci-tools:t1\n"),
+        1,
+    );
+    let sources = format!("s3://usage-docs/eks/,{}", ci.display());
+    let mut env = USAGE_ONLY.to_vec();
+    env.push(("USAGE_SOURCES", &sources));
+    let out = emu.warden(&["prune", "--output", "json"], &env);
+    let report = json_report(&out);
+    assert_eq!(out.status.code(), Some(0), "{:#}", report["errors"]);
+    assert!(
+        !report["scan_incomplete"].as_bool().unwrap(),
+        "{:#}",
+        report["errors"]
+    );
+    let left = left(&mut emu);
+    let want = [
+        ("report", ids(&["report-r1", "report-r2"])), // a rule runs report:1; report:2 is newer
+        ("cron", ids(&["cron-1", "cron-2"])),         // a schedule runs cron:1; one runs the newest
+        ("export", ids(&["export-1", "export-2"])), // a disabled rule submits export:1; 2 is newest
+        ("eks-app", ids(&["eks-1"])),               // an EKS usage document in S3
+        ("ci-tools", ids(&["ci-1"])),               // a plain-text usage document in a file
+        ("shared", ids(&["shared-old"])),           // shared with an account nobody scanned
+        ("idle", ids(&["idle-pinned", "idle-now"])), // a service scaled to zero, by its pin
+    ];
+    for (repo, ids) in want {
+        assert_eq!(left[repo], ids, "{repo}");
+    }
+    let unscanned = report["unscanned_consumers"].as_array().unwrap();
+    assert_eq!(unscanned.len(), 1, "{unscanned:#?}");
+    assert_eq!(unscanned[0]["repository"], "shared");
+    assert!(
+        unscanned[0]["consumers"][0]
+            .as_str()
+            .unwrap()
+            .contains("account 444455556666 (repository policy)")
+    );
+    let sns = emu.sns();
+    assert_eq!(sns.len(), 1, "one alert");
+    assert!(
+        sns[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("UNSCANNED CONSUMERS shared"),
+        "{}",
+        sns[0]["message"]
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_service_scaled_to_zero_whose_pins_cannot_be_read_holds_only_its_repository() {
+    let mut emu = Emulator::start("consumers.json", &["--deny", "DescribeServiceRevisions"]);
+    let out = emu.warden(&["prune", "--output", "json"], &USAGE_ONLY);
+    let report = json_report(&out);
+    assert_eq!(out.status.code(), Some(1), "a gap is exit status 1");
+    assert!(report["scan_incomplete"].as_bool().unwrap());
+    assert_eq!(report["held_repositories"], serde_json::json!(["idle"]));
+    let left = left(&mut emu);
+    assert_eq!(
+        left["idle"],
+        ids(&["idle-pinned", "idle-now", "idle-old"]),
+        "held"
+    );
+    assert_eq!(
+        left["report"],
+        ids(&["report-r1", "report-r2"]),
+        "pruned elsewhere"
+    );
+    let sns = emu.sns();
+    assert_eq!(sns.len(), 1);
+    let body = sns[0]["message"].as_str().unwrap();
+    assert!(
+        body.contains("SCAN INCOMPLETE")
+            && body.contains("service idle in cluster prod (no running task)"),
+        "{body}"
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn stale_or_malformed_usage_documents_delete_nothing() {
+    for (name, text, hours_old, why) in [
+        (
+            "stale.txt",
+            format!("{ECR}/ci-tools:t1\n"),
+            72,
+            "72 hours ago",
+        ),
+        (
+            "broken.json",
+            "{\"source\": \"eks\", \"images\": [".to_string(),
+            0,
+            "not a usage document",
+        ),
+    ] {
+        let mut emu = Emulator::start("consumers.json", &[]);
+        let before = all_digests(&emu.ecr());
+        let doc = usage_file(name, &text, hours_old);
+        let sources = doc.display().to_string();
+        let mut env = USAGE_ONLY.to_vec();
+        env.push(("USAGE_SOURCES", &sources));
+        let out = emu.warden(&["prune", "--output", "json"], &env);
+        let report = json_report(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert_eq!(all_digests(&emu.ecr()), before, "{name}: nothing deleted");
+        let errors = report["errors"].to_string();
+        assert!(
+            errors.contains(name) && errors.contains(why),
+            "{name}: {errors}"
+        );
+    }
 }

@@ -8,7 +8,7 @@ to ecr-warden, seeds a fleet from a JSON file, and then answers one-line command
   stats      prints request counts per operation {op: {"attempts": n, "faults": n}}
   quit       stops (so does closing stdin)
 
-Gaps filled: App Runner (absent from moto) answers as an account without services; tasks are created in the backend with containers'
+Gaps filled: DescribeJobDefinitions takes `name:revision`; App Runner (absent from moto) answers as an account without services; tasks are created in the backend with containers'
 imageDigest set; untagged images (a tag moved) keep existing; ListTasks filters by serviceName;
 services carry ACTIVE deployments and current service revisions, and DescribeServiceRevisions
 answers from them; pull times and archived status are set on images; deleting a child of an image
@@ -268,8 +268,21 @@ def patch_moto():
 
     ecr_models.ECRBackend.batch_delete_image = batch_delete_image
 
+    # DescribeJobDefinitions by id: Batch takes `name:revision` as well as an ARN (moto only ARNs).
+    from moto.batch import models as batch_models
+    original_get = batch_models.BatchBackend.get_job_definitions
+
+    def get_job_definitions(self, identifier):
+        name, _, revision = identifier.rpartition(":")
+        if name and revision.isdigit() and not identifier.startswith("arn:"):
+            return [d for d in self._job_definitions.values() if d.name == name and str(d.revision) == revision]
+        return original_get(self, identifier)
+
+    batch_models.BatchBackend.get_job_definitions = get_job_definitions
+
 
 REVISIONS = {}
+DIGESTS = {}
 
 
 # --- Seeding a fleet --------------------------------------------------------------------------
@@ -308,7 +321,7 @@ def seed(fleet, endpoint):
     ecs = boto3.client("ecs", **kw)
     sns = boto3.client("sns", **kw)
     now = int(datetime.now(timezone.utc).timestamp())
-    digests = {}
+    digests = DIGESTS
 
     for topic in fleet.get("topics", []):
         sns.create_topic(Name=topic)
@@ -346,6 +359,10 @@ def seed(fleet, endpoint):
 
     for repo, policy in fleet.get("lifecycle_policies", {}).items():
         ecr.put_lifecycle_policy(repositoryName=repo, lifecyclePolicyText=json.dumps(policy))
+    for repo, policy in fleet.get("repository_policies", {}).items():
+        ecr.set_repository_policy(repositoryName=repo, policyText=json.dumps(policy))
+    if fleet.get("registry_policy"):
+        ecr.put_registry_policy(policyText=json.dumps(fleet["registry_policy"]))
 
     for td in fleet.get("task_definitions", []):
         ecs.register_task_definition(family=td["family"], containerDefinitions=[
@@ -353,6 +370,7 @@ def seed(fleet, endpoint):
     for name in fleet.get("deregistered", []):
         ecs.deregister_task_definition(taskDefinition=name)
 
+    seed_consumers(fleet, kw, now)
     ecs_backend = ecs_backends[ACCOUNT][REGION]
     tasks_out = {}
     for cluster, spec in fleet.get("clusters", {}).items():
@@ -378,6 +396,11 @@ def seed(fleet, endpoint):
                         for name, pin in svc["pins"].items()],
                 }
         cluster_obj = ecs_backend.clusters[cluster]
+        for svc in spec.get("services", []):
+            # moto reports no running task for any service: count the fleet's (or take "running").
+            group = f"service:{svc['name']}"
+            running = svc.get("running", sum(1 for t in spec.get("tasks", []) if t.get("group") == group))
+            ecs_backend.services[f"{cluster}:{svc['name']}"].running_count = running
         for i, task in enumerate(spec.get("tasks", [])):
             td = ecs_backend.describe_task_definition(task["task_definition"])
             t = ecs_models.Task(cluster_obj, td, None, {}, ecs_backend, task.get("group", f"family:{td.family}"))
@@ -391,6 +414,74 @@ def seed(fleet, endpoint):
             ecs_backend.tasks.setdefault(cluster, {})[t.task_arn] = t
             tasks_out[task.get("name", f"{cluster}-{i}")] = t.task_arn
     return digests, tasks_out
+
+
+def seed_consumers(fleet, kw, now):
+    """EventBridge rules, Scheduler schedules, Batch job definitions and usage documents in S3."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/runner"
+    cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"
+    events = boto3.client("events", **kw)
+    for rule in fleet.get("rules", []):
+        bus = rule.get("bus", "default")
+        if bus != "default":
+            try:
+                events.create_event_bus(Name=bus)
+            except events.exceptions.ResourceAlreadyExistsException:
+                pass
+        events.put_rule(Name=rule["name"], EventBusName=bus, State=rule.get("state", "ENABLED"),
+                        EventPattern=json.dumps({"source": ["ecr-warden.test"]}))
+        targets = []
+        for t in rule["targets"]:
+            if "ecs_task_definition" in t:
+                targets.append({"Id": t["id"], "Arn": cluster, "RoleArn": role,
+                                "EcsParameters": {"TaskDefinitionArn": t["ecs_task_definition"]}})
+            elif "batch_job_definition" in t:
+                targets.append({"Id": t["id"], "Arn": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/q", "RoleArn": role,
+                                "BatchParameters": {"JobDefinition": t["batch_job_definition"], "JobName": "job"}})
+            else:
+                targets.append({"Id": t["id"], "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue"})
+        events.put_targets(Rule=rule["name"], EventBusName=bus, Targets=targets)
+
+    scheduler = boto3.client("scheduler", **kw)
+    for spec in fleet.get("schedules", []):
+        group = spec.get("group", "default")
+        if group != "default":
+            try:
+                scheduler.create_schedule_group(Name=group)
+            except Exception:  # the group exists already
+                pass
+        target = {"Arn": spec["arn"], "RoleArn": role}
+        if "input" in spec:
+            target["Input"] = spec["input"] if isinstance(spec["input"], str) else json.dumps(spec["input"])
+        if "ecs_task_definition" in spec:
+            target["EcsParameters"] = {"TaskDefinitionArn": spec["ecs_task_definition"]}
+        scheduler.create_schedule(Name=spec["name"], GroupName=group, ScheduleExpression="rate(1 day)",
+                                  FlexibleTimeWindow={"Mode": "OFF"}, Target=target)
+
+    batch = boto3.client("batch", **kw)
+    for jd in fleet.get("job_definitions", []):
+        batch.register_job_definition(jobDefinitionName=jd["name"], type="container", containerProperties={
+            "image": expand(jd["image"], DIGESTS), "vcpus": 1, "memory": 128})
+
+    s3 = boto3.client("s3", **kw)
+    from moto.s3.models import s3_backends
+    for doc in fleet.get("usage_documents", []):
+        bucket, key = doc["location"].split("/", 1)
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        written = now - int(doc.get("hours_old", 0) * 3600)
+        images = [expand(i, DIGESTS) for i in doc.get("images", [])]
+        if "text" in doc:
+            body = doc["text"]
+        elif doc.get("format") == "text":
+            body = "".join(f"{i}\n" for i in images)
+        else:
+            stamp = datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            body = json.dumps({"source": doc.get("source", key), "generated_at": stamp, "images": images})
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        s3_backends[ACCOUNT]["aws"].buckets[bucket].keys[key].last_modified = datetime.fromtimestamp(written, timezone.utc)
 
 
 # --- A generated fleet for benchmarks ------------------------------------------------------------
