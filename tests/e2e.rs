@@ -777,3 +777,89 @@ fn stale_or_malformed_usage_documents_delete_nothing() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_pull_failure_in_another_registry_or_after_a_failed_look_up_says_what_is_known() {
+    let mut aws = Emulator::start("retirement.json", &[]);
+    let other = event("ecs-task-pull-failure-other-account.json");
+    let report = json_report(&aws.warden(&["invoke", "--event", &other, "--output", "json"], &[]));
+    let d = &report["diagnoses"][0];
+    assert_eq!(d["cause"], "not_checked", "{report}");
+    assert!(
+        d["advice"]
+            .as_str()
+            .unwrap()
+            .contains("account 999999999999 in eu-west-1"),
+        "{d}"
+    );
+
+    let mut denied = Emulator::start("retirement.json", &["--deny", "DescribeImages"]);
+    let mine = event("ecs-task-pull-failure-image-present.json");
+    let report =
+        json_report(&denied.warden(&["invoke", "--event", &mine, "--output", "json"], &[]));
+    let d = &report["diagnoses"][0];
+    assert_eq!(
+        d["cause"], "not_checked",
+        "never 'the image exists' when nobody looked: {report}"
+    );
+    assert!(
+        d["advice"]
+            .as_str()
+            .unwrap()
+            .contains("could not look the image up"),
+        "{d}"
+    );
+    assert!(denied.sns().len() == 1 && aws.sns().len() == 1);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_deletion_call_that_fails_alerts_and_exits_1() {
+    let mut aws = Emulator::start("incidents.json", &["--deny", "BatchDeleteImage"]);
+    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    let report = json_report(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = report["delete_errors"].as_array().unwrap();
+    assert!(
+        !errors.is_empty() && errors[0].as_str().unwrap().contains("ecr:BatchDeleteImage"),
+        "{report:#}"
+    );
+    let sns = aws.sns();
+    assert_eq!(sns.len(), 1);
+    assert!(
+        sns[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE FAILED: these calls failed")
+    );
+    assert_eq!(
+        sns[0]["attributes"]["severity"], "critical",
+        "missing images are still the worst"
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn clusters_left_out_of_clusters_are_reported_as_not_scanned() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let out = aws.warden(&["plan", "--output", "json"], &[("CLUSTERS", "prod")]);
+    let report = json_report(&out);
+    let unscanned = report["unscanned"].to_string();
+    assert!(
+        unscanned.contains("cluster staging was not scanned (CLUSTERS)"),
+        "{unscanned}"
+    );
+    assert!(!unscanned.contains("cluster prod"), "{unscanned}");
+    let sns = aws.sns();
+    assert!(
+        sns[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PARTIAL SCOPE"),
+        "{}",
+        sns[0]["message"]
+    );
+    let findings = sns[0]["attributes"]["findings"].as_str().unwrap();
+    assert!(findings.contains("partial_scope"), "{findings}");
+}

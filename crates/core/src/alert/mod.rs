@@ -73,8 +73,23 @@ fn classify(report: &Report) -> Option<(Severity, Vec<&'static str>)> {
             Severity::High,
         ),
         (
-            !report.delete_failures.is_empty(),
+            !report.delete_errors.is_empty(),
             "delete_failed",
+            Severity::High,
+        ),
+        (
+            report.delete_errors.is_empty() && !report.delete_failures.is_empty(),
+            "delete_failed",
+            Severity::Warning,
+        ),
+        (
+            !report.unscanned_consumers.is_empty(),
+            "unscanned_consumers",
+            Severity::Warning,
+        ),
+        (
+            !report.unscanned.is_empty(),
+            "partial_scope",
             Severity::Warning,
         ),
         (!report.at_risk.is_empty(), "at_risk", Severity::Warning),
@@ -104,6 +119,11 @@ fn headline(report: &Report) -> String {
         format!("{missing} image(s) missing for tasks AWS will retire{where_}")
     } else if missing > 0 {
         format!("{missing} in-use image(s) missing{where_}")
+    } else if report.scan_incomplete && !report.deletions_withheld {
+        format!(
+            "usage scan incomplete, nothing deleted in {} repositories",
+            report.held_repositories.len()
+        )
     } else if report.scan_incomplete {
         "usage scan incomplete, nothing deleted".to_string()
     } else if let Some(d) = report.diagnoses.first() {
@@ -231,6 +251,41 @@ mod tests {
                 ("severity".to_string(), "critical".to_string()),
                 ("findings".to_string(), "missing".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn each_kind_of_finding_is_named_with_its_severity() {
+        let mut report = Report::empty(Mode::Prune, None);
+        report.unscanned_consumers = vec![crate::plan::UnscannedConsumers {
+            repository: "shared".into(),
+            consumers: vec!["account 444455556666 (repository policy)".into()],
+        }];
+        report.unscanned = vec!["cluster staging was not scanned (CLUSTERS)".into()];
+        let alert = alert_for(&report).unwrap();
+        assert_eq!(alert.attributes[0].1, "warning");
+        assert_eq!(alert.attributes[1].1, "unscanned_consumers,partial_scope");
+        assert!(alert.body.contains("UNSCANNED CONSUMERS shared"));
+        assert!(
+            alert
+                .body
+                .contains("can pull: account 444455556666 (repository policy)")
+        );
+        assert!(alert.body.contains("PARTIAL SCOPE"));
+        assert!(
+            alert
+                .subject
+                .contains("1 repositories shared with unscanned consumers")
+        );
+
+        report.delete_errors = vec!["ecr:BatchDeleteImage on repository app failed: denied".into()];
+        let alert = alert_for(&report).unwrap();
+        assert_eq!(alert.attributes[0].1, "high");
+        assert!(alert.attributes[1].1.starts_with("delete_failed,"));
+        assert!(
+            alert.subject.contains("1 deletion call(s) failed"),
+            "{}",
+            alert.subject
         );
     }
 
