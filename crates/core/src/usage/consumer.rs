@@ -172,6 +172,37 @@ impl fmt::Display for Consumer {
                 f,
                 "service {service} in cluster {cluster} deploys {task_definition}, container {container}"
             ),
+            Consumer::EventBridgeRule { .. }
+            | Consumer::Schedule { .. }
+            | Consumer::BatchJobDefinition { .. }
+            | Consumer::BatchJob { .. }
+            | Consumer::AppRunner { .. }
+            | Consumer::UsageDocument { .. } => self.fmt_beyond_ecs(f),
+            Consumer::Revision(RevisionUse {
+                role,
+                task_definition,
+                container,
+            }) => {
+                let why = match role {
+                    RevisionRole::InService => "run by a service",
+                    RevisionRole::Newer => "newer than a service's revision",
+                    RevisionRole::Rollback => "rollback revision",
+                    RevisionRole::StandaloneLatest => "newest revision of a family no service runs",
+                };
+                write!(f, "{task_definition} ({why}), container {container}")
+            }
+            Consumer::Lambda {
+                function,
+                qualifier,
+            } => write!(f, "Lambda function {function}:{qualifier}"),
+        }
+    }
+}
+
+impl Consumer {
+    /// How the consumers beyond ECS services, tasks and Lambda are named.
+    fn fmt_beyond_ecs(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Consumer::EventBridgeRule {
                 bus,
                 rule,
@@ -206,23 +237,7 @@ impl fmt::Display for Consumer {
             Consumer::UsageDocument { source, location } => {
                 write!(f, "{source} (usage document {location})")
             }
-            Consumer::Revision(RevisionUse {
-                role,
-                task_definition,
-                container,
-            }) => {
-                let why = match role {
-                    RevisionRole::InService => "run by a service",
-                    RevisionRole::Newer => "newer than a service's revision",
-                    RevisionRole::Rollback => "rollback revision",
-                    RevisionRole::StandaloneLatest => "newest revision of a family no service runs",
-                };
-                write!(f, "{task_definition} ({why}), container {container}")
-            }
-            Consumer::Lambda {
-                function,
-                qualifier,
-            } => write!(f, "Lambda function {function}:{qualifier}"),
+            _ => unreachable!("named by Display"),
         }
     }
 }
