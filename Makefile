@@ -47,7 +47,7 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 
 ## The deployment template: cfn-lint and SAM's own validation (tools in a local venv from PyPI).
 lint-infra: infra-venv
-	$(INFRA_VENV)/bin/cfn-lint $(TEMPLATE)
+	$(INFRA_VENV)/bin/cfn-lint $(TEMPLATE) infra/scan-role.yaml
 	$(SAM) validate --lint --template-file $(TEMPLATE) --region us-east-1
 
 infra-venv: $(INFRA_STAMP)

@@ -24,8 +24,7 @@ use crate::sources::keep_ok;
 pub async fn complete_inventory<R: EcrApi>(
     ecr: &R,
     inventory: &mut Inventory,
-    usage: &Usage,
-    region: Option<&str>,
+    usages: &[Usage],
     concurrency: usize,
     gaps: &mut Vec<ScanGap>,
 ) {
@@ -33,7 +32,7 @@ pub async fn complete_inventory<R: EcrApi>(
         return;
     }
     let limit = Limiter::new(concurrency);
-    look_up_referenced(ecr, inventory, usage, region, &limit, gaps).await;
+    look_up_referenced(ecr, inventory, usages, &limit, gaps).await;
 }
 
 /// Lists every image of every managed repository, with index children, lifecycle and repository
@@ -147,7 +146,8 @@ pub async fn look_up_inventory<R: EcrApi>(
     let mut gaps = Vec::new();
     let mut inventory = Inventory::for_region(region);
     inventory.account = keep_ok(ecr.registry().await, &mut gaps).map(|r| r.id);
-    complete_inventory(ecr, &mut inventory, usage, region, concurrency, &mut gaps).await;
+    let usages = std::slice::from_ref(usage);
+    complete_inventory(ecr, &mut inventory, usages, concurrency, &mut gaps).await;
     (inventory, gaps)
 }
 
@@ -155,22 +155,17 @@ pub async fn look_up_inventory<R: EcrApi>(
 async fn look_up_referenced<R: EcrApi>(
     ecr: &R,
     inventory: &mut Inventory,
-    usage: &Usage,
-    region: Option<&str>,
+    usages: &[Usage],
     limit: &Limiter,
     gaps: &mut Vec<ScanGap>,
 ) {
     // Images that usage names in repositories not listed above: look them up by id.
     let mut wanted: BTreeMap<String, BTreeSet<ImageId>> = BTreeMap::new();
-    for (image, pinned) in referenced_images(usage) {
+    for (image, pinned) in usages.iter().flat_map(referenced_images) {
         let Ok(r) = ImageRef::parse(image) else {
             continue;
         };
-        let ours = match (&inventory.account, region) {
-            (Some(a), Some(reg)) => r.is_in_registry(a, reg),
-            _ => r.is_ecr(),
-        };
-        if !ours || inventory.repositories.contains_key(&r.repository) {
+        if !inventory.is_ours(&r.registry) || inventory.repositories.contains_key(&r.repository) {
             continue;
         }
         let id = match (pinned.or(r.digest), r.tag) {

@@ -18,7 +18,8 @@
 //! - [`act`]: acting on a plan: deleting by digest, guard tags, the deadline.
 //! - [`app`]: the application: one run wired end to end, incident checks, events, the handler,
 //!   configuration, the CLI and Lambda entry points, output.
-//! - [`limit`]: limits on calls in flight and on the ECS call rate.
+//! - [`limit`]: limits on calls in flight and on the ECS call rate. [`scopes`]: every account ×
+//!   region scanned, with its clients (other accounts through the scan role).
 //!
 //! Where to add things: a consumer is a file in `src/sources/` and a line in
 //! [`sources::SOURCES`]; a finding is a type in the core's `plan/finding.rs` and a section in its
@@ -30,4 +31,5 @@ pub mod app;
 pub mod aws;
 pub mod inventory;
 pub mod limit;
+pub mod scopes;
 pub mod sources;

@@ -134,16 +134,18 @@ fn batch_delete_image_is_limited_to_the_named_repositories() {
         everything.ends_with(":${AWS::AccountId}:repository/*"),
         "{everything}"
     );
-    // The account and region are pinned either way.
+    // The account is pinned either way, and the regions to those the stack manages.
     let condition = &delete["Condition"]["StringEquals"];
     assert_eq!(
         reference(&condition["aws:ResourceAccount"]),
         Some("AWS::AccountId")
     );
-    assert_eq!(
-        reference(&condition["aws:RequestedRegion"]),
-        Some("AWS::Region")
-    );
+    let regions = tagged(&condition["aws:RequestedRegion"], "!If").unwrap();
+    assert_eq!(regions[0], Value::from("HasRegions"));
+    let mut listed = Vec::new();
+    strings(&regions[1], &mut listed);
+    assert!(listed.contains(&"Regions".to_string()), "{listed:?}");
+    assert_eq!(reference(&regions[2]), Some("AWS::Region"));
     // HasRepositories is exactly "the parameter is not empty".
     let mut cond = Vec::new();
     strings(&t["Conditions"]["HasRepositories"], &mut cond);
@@ -164,12 +166,19 @@ fn other_permissions_are_read_only_or_scoped() {
                 "sns:Publish",
                 "kms:GenerateDataKey",
                 "kms:Decrypt",
+                "sts:AssumeRole",
             ];
             assert!(
                 read_only || allowed_writes.contains(&action.as_str()),
                 "unexpected permission {action}"
             );
             assert!(!action.contains('*'), "wildcard action {action}");
+            if action == "sts:AssumeRole" {
+                let role = tagged(&s["Resource"], "!Sub")
+                    .and_then(Value::as_str)
+                    .unwrap();
+                assert_eq!(role, "arn:${AWS::Partition}:iam::*:role/${ScanRoleName}");
+            }
             if action == "sns:Publish" {
                 assert_eq!(
                     reference(&s["Resource"]),
@@ -209,4 +218,74 @@ fn the_function_is_built_and_run_as_the_ecosystem_expects() {
         reference(&t["Resources"]["Alerts"]["Properties"]["KmsMasterKeyId"]),
         Some("AlertsKey")
     );
+}
+
+/// The policy statements of a conditional list: `!If [C, statement, AWS::NoValue]` and its condition.
+fn conditional_statement(t: &Value, sid: &str) -> (String, Value) {
+    let raw = t["Resources"]["Warden"]["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| tagged(s, "!If"))
+        .find(|b| b[1]["Sid"] == Value::from(sid))
+        .unwrap_or_else(|| panic!("{sid} is not conditional"))
+        .clone();
+    (raw[0].as_str().unwrap().to_string(), raw[1].clone())
+}
+
+#[test]
+fn other_accounts_are_reached_only_through_the_scan_role() {
+    let t = template();
+    let (condition, assume) = conditional_statement(&t, "AssumeTheScanRole");
+    assert_eq!(condition, "ScansOtherAccounts");
+    assert_eq!(actions(&assume), vec!["sts:AssumeRole"]);
+    let (condition, list) = conditional_statement(&t, "ListTheOrganizationsAccounts");
+    assert_eq!(
+        condition, "ScansOrganization",
+        "ListAccounts only for ACCOUNTS=organization"
+    );
+    assert_eq!(actions(&list), vec!["organizations:ListAccounts"]);
+    let mut cond = Vec::new();
+    strings(&t["Conditions"]["ScansOrganization"], &mut cond);
+    assert_eq!(
+        cond,
+        vec!["Accounts".to_string(), "organization".to_string()]
+    );
+}
+
+#[test]
+fn the_scan_role_is_read_only_and_trusts_only_the_function() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/scan-role.yaml");
+    let t: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let role = &t["Resources"]["ScanRole"]["Properties"];
+    let trust = role["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(trust.len(), 1);
+    assert_eq!(
+        reference(&trust[0]["Principal"]["AWS"]),
+        Some("WardenRoleArn")
+    );
+    assert_eq!(trust[0]["Action"], Value::from("sts:AssumeRole"));
+    let external = tagged(&trust[0]["Condition"], "!If").unwrap();
+    assert_eq!(external[0], Value::from("HasExternalId"));
+    assert_eq!(
+        reference(&external[1]["StringEquals"]["sts:ExternalId"]),
+        Some("ExternalId")
+    );
+    for policy in role["Policies"].as_sequence().unwrap() {
+        for s in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            assert_eq!(s["Effect"], Value::from("Allow"));
+            for action in actions(s) {
+                let verb = action.split(':').nth(1).unwrap();
+                assert!(
+                    ["List", "Describe", "Get", "BatchGet"]
+                        .iter()
+                        .any(|p| verb.starts_with(p)),
+                    "the scan role may only read: {action}"
+                );
+                assert!(!action.contains('*'), "wildcard action {action}");
+            }
+        }
+    }
 }

@@ -66,7 +66,13 @@ pub enum Output {
 /// Runs one command and returns the process's exit status.
 pub async fn main(config: Config) -> ExitCode {
     let cli = Cli::parse();
-    let aws = Aws::connect(&config).await;
+    let aws = match Aws::connect(&config).await {
+        Ok(aws) => aws,
+        Err(e) => {
+            eprintln!("ecr-warden: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let now = super::now();
     let report = match &cli.command {
         Command::Plan => scan(&aws, &config, Mode::Plan, now).await,
@@ -92,11 +98,11 @@ pub async fn main(config: Config) -> ExitCode {
 
 /// A scheduled-style run from the command line.
 async fn scan(aws: &Aws, config: &Config, mode: Mode, now: Timestamp) -> Report {
-    let settings = config.run_settings(aws.region.as_deref());
+    let settings = config.run_settings();
     let context = Some("command line".into());
     let deadline = Deadline::none();
     run(
-        &aws.clients,
+        &aws.scopes,
         aws.sns.as_ref(),
         &settings,
         mode,
@@ -118,13 +124,11 @@ async fn invoke(
         .map_err(|e| format!("cannot read {}: {e}", event.display()))?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
-    let region = aws.region.as_deref();
     let deadline = Deadline::none();
     handle(
-        &aws.clients,
+        &aws.scopes,
         aws.sns.as_ref(),
         config,
-        region,
         &value,
         now,
         &deadline,
@@ -173,15 +177,18 @@ async fn lifecycle_preview(
         policy,
         dry_run: true,
         guard_tag_prefix: None,
-        ..config.run_settings(aws.region.as_deref())
+        ..config.run_settings()
     };
-    let (inventory, plan) = scan_and_plan(&aws.clients, &settings, now).await;
-    let (Some(repo), Some(repo_plan)) = (
-        inventory.repositories.get(repository),
-        plan.repositories.iter().find(|r| r.name == repository),
-    ) else {
+    let planned = scan_and_plan(&aws.scopes, &settings, now).await;
+    // The first region whose registry has the repository.
+    let found = planned.iter().find_map(|p| {
+        let repo = p.inventory.repositories.get(repository)?;
+        let plan = p.plan.repositories.iter().find(|r| r.name == repository)?;
+        Some((repo, plan, &p.plan))
+    });
+    let Some((repo, repo_plan, plan)) = found else {
         eprintln!("ecr-warden: repository {repository} was not found or could not be listed");
-        for gap in &plan.withheld {
+        for gap in planned.iter().flat_map(|p| &p.plan.withheld) {
             eprintln!("  {gap}");
         }
         return ExitCode::from(2);

@@ -1,18 +1,17 @@
 //! AWS clients from the standard settings (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, …), so
-//! the same binary runs against AWS or an emulator.
+//! the same binary runs against AWS or an emulator; and the scopes a run covers.
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
 
 use super::config::Config;
-use crate::aws::Clients;
 use crate::aws::sns::SnsTopic;
+use crate::scopes::{self, Scopes};
 
 /// The clients a run uses, and where they point.
 pub struct Aws {
-    pub clients: Clients,
+    pub scopes: Scopes,
     pub sns: Option<SnsTopic>,
-    pub region: Option<String>,
 }
 
 impl Aws {
@@ -20,7 +19,7 @@ impl Aws {
     /// settings (`AWS_RETRY_MODE`, `AWS_MAX_ATTEMPTS`, the profile) say otherwise. Adaptive mode is
     /// not the default: after one throttle its client-side limiter drops to 0.5 requests per
     /// second and climbs back slowly, which can push a large scan past the Lambda time limit.
-    pub async fn connect(config: &Config) -> Aws {
+    pub async fn connect(config: &Config) -> Result<Aws, String> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         let configured = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"]
             .iter()
@@ -29,13 +28,18 @@ impl Aws {
             loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
         }
         let sdk: SdkConfig = loader.load().await;
-        Aws {
-            clients: Clients::new(&sdk),
+        if sdk.region().is_none() {
+            return Err("no AWS region: set AWS_REGION (or a profile with a region)".into());
+        }
+        let scopes = scopes::connect(&sdk, &config.scopes)
+            .await
+            .map_err(|e| format!("cannot reach AWS: {e}"))?;
+        Ok(Aws {
             sns: config.sns_topic_arn.as_ref().map(|arn| SnsTopic {
                 client: aws_sdk_sns::Client::new(&sdk),
                 topic_arn: arn.clone(),
             }),
-            region: sdk.region().map(|r| r.to_string()),
-        }
+            scopes,
+        })
     }
 }

@@ -10,15 +10,14 @@ use super::event::{Action, EventError, Trigger};
 use super::incident::{check_retirement, diagnose_pull_failure};
 use super::run::{RunSettings, run};
 use crate::act::Deadline;
-use crate::aws::Clients;
 use crate::aws::sns::Notifier;
+use crate::scopes::Scopes;
 
 /// Handles one event. Only a scheduled `prune` (with `DRY_RUN=false`) can delete anything.
 pub async fn handle<N: Notifier>(
-    aws: &Clients,
+    scopes: &Scopes,
     notifier: Option<&N>,
     config: &Config,
-    region: Option<&str>,
     event: &Value,
     now: Timestamp,
     deadline: &Deadline,
@@ -30,13 +29,20 @@ pub async fn handle<N: Notifier>(
                 Action::Plan => Mode::Plan,
                 Action::Check => Mode::Check,
             };
-            let settings = config.run_settings(region);
-            run(aws, notifier, &settings, mode, Some(context), now, deadline).await
+            let settings = config.run_settings();
+            run(
+                scopes,
+                notifier,
+                &settings,
+                mode,
+                Some(context),
+                now,
+                deadline,
+            )
+            .await
         }
-        Trigger::Retirement(r) => {
-            check_retirement(&aws.ecs, &aws.ecr, notifier, &r, region, now).await
-        }
-        Trigger::PullFailure(p) => diagnose_pull_failure(&aws.ecr, notifier, &p, region, now).await,
+        Trigger::Retirement(r) => check_retirement(scopes, notifier, &r, now).await,
+        Trigger::PullFailure(p) => diagnose_pull_failure(scopes, notifier, &p, now).await,
         Trigger::Ignored { reason } => {
             tracing::info!(%reason, "event ignored");
             Report::empty(Mode::Ignored, Some(reason))
@@ -46,13 +52,12 @@ pub async fn handle<N: Notifier>(
 }
 
 impl Config {
-    /// The settings of a scheduled or command-line run in this region.
-    pub fn run_settings(&self, region: Option<&str>) -> RunSettings {
+    /// The settings of a scheduled or command-line run.
+    pub fn run_settings(&self) -> RunSettings {
         RunSettings {
             policy: self.policy.clone(),
             scan: self.scan.clone(),
             dry_run: self.dry_run,
-            region: region.map(str::to_string),
             guard_tag_prefix: self.guard_tag_prefix.clone(),
         }
     }

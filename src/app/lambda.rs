@@ -20,7 +20,7 @@ const RESPONSE_ENTRIES: usize = 2_000;
 
 /// Serves invocations until the runtime stops.
 pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
-    let aws = Aws::connect(&config).await;
+    let aws = Aws::connect(&config).await?;
     let aws = &aws;
     let config = &config;
     lambda_runtime::run(lambda_runtime::service_fn(
@@ -33,10 +33,9 @@ pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
             let deadline = Deadline::at(Instant::now() + remaining, DEADLINE_RESERVE);
             let now = super::now();
             let mut report = handle(
-                &aws.clients,
+                &aws.scopes,
                 aws.sns.as_ref(),
                 config,
-                aws.region.as_deref(),
                 &event.payload,
                 now,
                 &deadline,

@@ -1,19 +1,22 @@
-//! One run, wired: scan usage and inventory, plan, prune (unless dry run), guard tags, alert,
-//! report.
+//! One run, wired: scan usage in every scope and this account's registries, plan each registry,
+//! prune (unless dry run), guard tags, alert, report.
+
+use futures_util::future::join_all;
 
 use ecr_warden_core::alert::alert_for;
 use ecr_warden_core::guard::plan_guards;
 use ecr_warden_core::inventory::Inventory;
-use ecr_warden_core::plan::{Plan, plan};
+use ecr_warden_core::plan::{Plan, plan_scopes};
 use ecr_warden_core::policy::Policy;
 use ecr_warden_core::report::{GuardReport, Mode, Report};
 use ecr_warden_core::time::Timestamp;
+use ecr_warden_core::usage::Usage;
 
 use crate::act::{Deadline, apply_guards, prune};
-use crate::aws::Clients;
 use crate::aws::sns::Notifier;
 use crate::inventory::{complete_inventory, list_managed};
-use crate::sources::{ScanSettings, scan_usage};
+use crate::scopes::{Scope, Scopes};
+use crate::sources::{ScanSettings, scan_scopes};
 
 /// Everything a run needs to know besides the clients.
 #[derive(Debug, Clone)]
@@ -22,15 +25,20 @@ pub struct RunSettings {
     pub scan: ScanSettings,
     /// When true, nothing is deleted whatever the mode.
     pub dry_run: bool,
-    /// The region the clients talk to; with the account it tells our ECR references from others'.
-    pub region: Option<String>,
     /// Tag every in-use digest with this prefix plus its first 12 hex digits (`GUARD_TAG_PREFIX`).
     pub guard_tag_prefix: Option<String>,
 }
 
+/// One of this account's registries, scanned and planned.
+pub struct Planned<'a> {
+    pub scope: &'a Scope,
+    pub inventory: Inventory,
+    pub plan: Plan,
+}
+
 /// Scans, plans, prunes when `mode` is [`Mode::Prune`] and not dry run, alerts, and reports.
 pub async fn run<N: Notifier>(
-    aws: &Clients,
+    scopes: &Scopes,
     notifier: Option<&N>,
     settings: &RunSettings,
     mode: Mode,
@@ -38,25 +46,15 @@ pub async fn run<N: Notifier>(
     now: Timestamp,
     deadline: &Deadline,
 ) -> Report {
-    let (inventory, plan) = scan_and_plan(aws, settings, now).await;
-    let deleting = mode == Mode::Prune && !settings.dry_run && !plan.is_withheld();
-    let pruned = if deleting {
-        Some(prune(&aws.ecr, &plan, &inventory, deadline).await)
-    } else {
-        None
-    };
-    let dry_run = settings.dry_run || mode != Mode::Prune;
-    let mut report = Report::new(mode, dry_run, &plan, pruned.as_ref());
-    report.context = context;
-    if let Some(prefix) = &settings.guard_tag_prefix {
-        let guards = plan_guards(&inventory, &plan, prefix);
-        report.guard = Some(if dry_run {
-            GuardReport::planned(&guards)
-        } else {
-            let deleted = pruned.map(|p| p.deleted).unwrap_or_default();
-            apply_guards(&aws.ecr, &guards, &deleted).await
-        });
+    let planned = scan_and_plan(scopes, settings, now).await;
+    let mut parts = Vec::new();
+    for p in planned {
+        let report = act(&p, settings, mode, deadline).await;
+        parts.push((p.scope.origin.region.clone(), report));
     }
+    let mut report = Report::combine(parts);
+    report.mode = mode;
+    report.context = context;
     tracing::info!(
         mode = %mode,
         images = report.summary.images,
@@ -73,32 +71,63 @@ pub async fn run<N: Notifier>(
     report
 }
 
-/// Scans usage and inventory and plans, without acting.
-pub async fn scan_and_plan(
-    aws: &Clients,
+/// Prunes one registry as its plan says (in `prune` mode, not a dry run), and applies guard tags.
+async fn act(p: &Planned<'_>, settings: &RunSettings, mode: Mode, deadline: &Deadline) -> Report {
+    let ecr = &p.scope.clients.ecr;
+    let deleting = mode == Mode::Prune && !settings.dry_run && !p.plan.is_withheld();
+    let pruned = if deleting {
+        Some(prune(ecr, &p.plan, &p.inventory, deadline).await)
+    } else {
+        None
+    };
+    let dry_run = settings.dry_run || mode != Mode::Prune;
+    let mut report = Report::new(mode, dry_run, &p.plan, pruned.as_ref());
+    if let Some(prefix) = &settings.guard_tag_prefix {
+        let guards = plan_guards(&p.inventory, &p.plan, prefix);
+        report.guard = Some(if dry_run {
+            GuardReport::planned(&guards)
+        } else {
+            let deleted = pruned.map(|p| p.deleted).unwrap_or_default();
+            apply_guards(ecr, &guards, &deleted).await
+        });
+    }
+    report
+}
+
+/// Scans usage in every scope and lists this account's registries side by side, then plans each
+/// registry against all of it, without acting.
+pub async fn scan_and_plan<'a>(
+    scopes: &'a Scopes,
     settings: &RunSettings,
     now: Timestamp,
-) -> (Inventory, Plan) {
+) -> Vec<Planned<'a>> {
     // The managed repositories are listed while the usage sources scan (ECS mostly waits on its
     // rate limit); the images usage names elsewhere are looked up afterwards.
-    let region = settings.region.as_deref();
     let concurrency = settings.scan.concurrency;
-    let (mut usage, (mut inventory, mut gaps)) = futures_util::join!(
-        scan_usage(aws, &settings.scan, now),
-        list_managed(&aws.ecr, region, &settings.policy, concurrency),
+    let (usages, listed) = futures_util::join!(
+        scan_scopes(scopes, &settings.scan, now),
+        join_all(scopes.home.iter().map(|home| {
+            let region = Some(home.origin.region.as_str());
+            list_managed(&home.clients.ecr, region, &settings.policy, concurrency)
+        })),
     );
-    complete_inventory(
-        &aws.ecr,
-        &mut inventory,
-        &usage,
-        region,
-        concurrency,
-        &mut gaps,
-    )
-    .await;
-    usage.gaps.extend(gaps);
-    let plan = plan(&inventory, &usage, &settings.policy, now);
-    (inventory, plan)
+    let mut planned = Vec::new();
+    for (home, (mut inventory, mut gaps)) in scopes.home.iter().zip(listed) {
+        let ecr = &home.clients.ecr;
+        complete_inventory(ecr, &mut inventory, &usages, concurrency, &mut gaps).await;
+        let listing = Usage {
+            gaps,
+            ..Usage::default()
+        };
+        let all: Vec<Usage> = usages.iter().cloned().chain([listing]).collect();
+        let plan = plan_scopes(&inventory, &all, &settings.policy, now);
+        planned.push(Planned {
+            scope: home,
+            inventory,
+            plan,
+        });
+    }
+    planned
 }
 
 /// Publishes the report's alert, if it calls for one; without a notifier the alert is logged.

@@ -20,12 +20,14 @@ pub mod scheduler;
 pub mod task_definitions;
 
 use futures_util::future::{BoxFuture, join_all};
+use futures_util::stream::{self, StreamExt};
 
 use ecr_warden_core::time::Timestamp;
-use ecr_warden_core::usage::{ScanGap, Usage};
+use ecr_warden_core::usage::{Origin, ScanGap, Usage};
 
 use crate::aws::{AwsError, Clients};
 use crate::limit::Limiter;
+use crate::scopes::Scopes;
 
 /// What to scan and how hard to push.
 #[derive(Debug, Clone)]
@@ -144,6 +146,47 @@ pub async fn scan_usage(aws: &Clients, settings: &ScanSettings, now: Timestamp) 
     );
     usage.merge(pinned_jobs);
     usage
+}
+
+/// At most this many scopes are scanned at once; each paces its own ECS calls.
+pub const SCOPES_AT_ONCE: usize = 8;
+
+/// Scans every reachable scope, each with its own limits (ECS throttles per account and region),
+/// and returns one usage per scope: with several, each names its origin, and its gaps, notes and
+/// warnings say which account and region they come from. The last usage carries the scopes that
+/// could not be reached.
+pub async fn scan_scopes(scopes: &Scopes, settings: &ScanSettings, now: Timestamp) -> Vec<Usage> {
+    let several = scopes.several();
+    let scanned: Vec<Usage> = stream::iter(&scopes.scanned)
+        .map(|scope| async move {
+            let mut usage = scan_usage(&scope.clients, settings, now).await;
+            usage.scanned_accounts.insert(scope.origin.account.clone());
+            usage.scanned_regions.insert(scope.origin.region.clone());
+            if several {
+                label(&mut usage, &scope.origin);
+            }
+            usage
+        })
+        .buffered(SCOPES_AT_ONCE)
+        .collect()
+        .await;
+    let unreachable = Usage {
+        gaps: scopes.unreachable.clone(),
+        scanned_organization: scopes.organization.clone(),
+        ..Usage::default()
+    };
+    scanned.into_iter().chain([unreachable]).collect()
+}
+
+/// Names a scope's usage, and what its scan reported, with the scope's account and region.
+fn label(usage: &mut Usage, origin: &Origin) {
+    usage.origin = Some(origin.clone());
+    for gap in &mut usage.gaps {
+        gap.resource = format!("{origin}: {}", gap.resource);
+    }
+    for line in usage.notes.iter_mut().chain(&mut usage.unscanned) {
+        *line = format!("{origin}: {line}");
+    }
 }
 
 /// The value of a successful call; a failed one becomes a gap.

@@ -11,11 +11,12 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use ecr_warden_core::plan::plan_scopes;
 use ecr_warden_core::time::DAY;
-use ecr_warden_core::usage::{Blocks, Pinner, RevisionPin};
+use ecr_warden_core::usage::{Blocks, Origin, Pinner, RevisionPin};
 use ecr_warden_core::{
     Consumer, ContainerImage, Deployment, Digest, Family, Image, ImageRef, ImageStatus, Inventory,
-    Listing, MediaType, Policy, PolicySettings, Repository, ScanGap, Timestamp, Usage, Use, plan,
+    Listing, MediaType, Policy, PolicySettings, Repository, ScanGap, Timestamp, Usage, Use,
 };
 use proptest::prelude::*;
 use support::{ECR, digest};
@@ -80,7 +81,8 @@ fn gen_ref() -> impl Strategy<Value = GenRef> {
 #[derive(Debug, Clone)]
 struct Fleet {
     inventory: Inventory,
-    usage: Usage,
+    /// The home account's usage, then perhaps another scope's.
+    usages: Vec<Usage>,
     policy: Policy,
 }
 
@@ -119,15 +121,88 @@ fn render(r: &GenRef) -> (String, Option<Digest>) {
     }
 }
 
+/// Families f0.. with these revisions; each revision's containers name these references.
+type GenFamilies = Vec<std::collections::BTreeMap<u32, Option<Vec<GenRef>>>>;
+
+fn render_families(families: &GenFamilies) -> std::collections::BTreeMap<String, Family> {
+    families
+        .iter()
+        .enumerate()
+        .map(|(f, revs)| {
+            let revisions = revs
+                .iter()
+                .map(|(rev, refs)| {
+                    (
+                        *rev,
+                        refs.as_ref().map(|refs| {
+                            refs.iter()
+                                .enumerate()
+                                .map(|(c, r)| ContainerImage {
+                                    container: format!("c{c}"),
+                                    image: render(r).0,
+                                })
+                                .collect()
+                        }),
+                    )
+                })
+                .collect();
+            (format!("f{f}"), Family { revisions })
+        })
+        .collect()
+}
+
+fn gen_families() -> impl Strategy<Value = GenFamilies> {
+    prop::collection::vec(
+        prop::collection::btree_map(
+            1u32..9,
+            prop::option::weighted(0.95, prop::collection::vec(gen_ref(), 1..3)),
+            0..6,
+        ),
+        0..3,
+    )
+}
+
+prop_compose! {
+    /// Another account's usage in another region: its own tasks and its own task-definition
+    /// families, named like the home account's, pulling from the home registry.
+    fn gen_other_scope()(
+        uses in prop::collection::vec(gen_ref(), 0..6),
+        families in gen_families(),
+        deployments in prop::collection::vec((0usize..3, 1u32..10), 0..3),
+    ) -> Usage {
+        Usage {
+            origin: Some(Origin { account: "222222222222".into(), region: "eu-west-1".into() }),
+            uses: uses.iter().enumerate().map(|(i, r)| {
+                let (image, pinned_digest) = render(r);
+                Use {
+                    consumer: Consumer::RunningTask {
+                        cluster: "member".into(), task: format!("m{i}"), group: None, container: "x".into(), stopped: false,
+                    },
+                    image,
+                    pinned_digest,
+                }
+            }).collect(),
+            deployments: deployments.iter()
+                .filter(|(f, _)| *f < families.len())
+                .map(|(f, revision)| Deployment {
+                    cluster: "member".into(), service: format!("s{f}"), family: format!("f{f}"),
+                    revision: *revision, status: "PRIMARY".into(),
+                })
+                .collect(),
+            families: render_families(&families),
+            ..Usage::default()
+        }
+    }
+}
+
 prop_compose! {
     fn gen_fleet()(
         repos in prop::collection::vec(prop::collection::vec(gen_image(), 0..12), 3),
         partial in prop::collection::vec(prop::bool::weighted(0.15), 3),
         uses in prop::collection::vec(gen_ref(), 0..10),
-        families in prop::collection::vec(
-            prop::collection::btree_map(1u32..9, prop::option::weighted(0.95, prop::collection::vec(gen_ref(), 1..3)), 0..6),
-            0..3),
+        families in gen_families(),
         deployments in prop::collection::vec((0usize..3, 1u32..10), 0..4),
+        other in prop::option::weighted(0.5, gen_other_scope()),
         pins in prop::collection::vec((0usize..3, 1u32..10, any::<bool>()), 0..3),
         documents in prop::collection::vec(gen_ref(), 0..4),
         gap in prop::bool::weighted(0.05),
@@ -202,14 +277,7 @@ prop_compose! {
                     revision: *revision, status: "PRIMARY".into(),
                 })
                 .collect(),
-            families: families.iter().enumerate().map(|(f, revs)| {
-                let revisions = revs.iter().map(|(rev, refs)| {
-                    (*rev, refs.as_ref().map(|refs| refs.iter().enumerate().map(|(c, r)| ContainerImage {
-                        container: format!("c{c}"), image: render(r).0,
-                    }).collect()))
-                }).collect();
-                (format!("f{f}"), Family { revisions })
-            }).collect(),
+            families: render_families(&families),
             gaps: (gap.then(|| ScanGap::new("ecs:ListTasks", "c", "throttled")).into_iter())
                 .chain(held.iter().map(|&r| {
                     ScanGap::new("ecr:GetRepositoryPolicy", repo_name(r), "denied")
@@ -226,47 +294,50 @@ prop_compose! {
             keep_pulled_within_days: pulled.unwrap_or(0),
             rollback_revisions: rollback,
         }).unwrap();
-        Fleet { inventory, usage, policy }
+        let usages = std::iter::once(usage).chain(other).collect();
+        Fleet { inventory, usages, policy }
     }
 }
 
 /// The oracle: every (repository, digest) that usage needs, computed naively.
 fn in_use(fleet: &Fleet) -> BTreeSet<(String, Digest)> {
     let inv = &fleet.inventory;
-    let mut images: Vec<(String, Option<Digest>)> = fleet
-        .usage
-        .uses
-        .iter()
+    let mut images: Vec<(String, Option<Digest>)> = (fleet.usages.iter())
+        .flat_map(|u| &u.uses)
         .map(|u| (u.image.clone(), u.pinned_digest))
         .collect();
-    for (name, family) in &fleet.usage.families {
-        let serving: Vec<u32> = (fleet.usage.deployments.iter())
-            .filter(|d| &d.family == name)
-            .map(|d| d.revision)
-            .chain(
-                (fleet.usage.pins.iter())
-                    .filter(|p| &p.family == name)
-                    .filter_map(|p| p.revision),
-            )
-            .collect();
-        let existing: Vec<u32> = family.revisions.keys().copied().collect();
-        let mut needed: Vec<u32> = Vec::new();
-        if let Some(&oldest) = serving.iter().min() {
-            needed.extend(existing.iter().filter(|&&r| r >= oldest));
-            needed.extend(&serving);
-            let mut older: Vec<u32> = existing.iter().copied().filter(|&r| r < oldest).collect();
-            older.sort_unstable_by(|a, b| b.cmp(a));
-            needed.extend(
-                older
-                    .into_iter()
-                    .take(fleet.policy.rollback_revisions as usize),
-            );
-        } else if let Some(&newest) = existing.iter().max() {
-            needed.push(newest);
-        }
-        for rev in needed {
-            if let Some(Some(containers)) = family.revisions.get(&rev) {
-                images.extend(containers.iter().map(|c| (c.image.clone(), None)));
+    // Each scope's families are its own: the revision rule runs per scope.
+    for usage in &fleet.usages {
+        for (name, family) in &usage.families {
+            let serving: Vec<u32> = (usage.deployments.iter())
+                .filter(|d| &d.family == name)
+                .map(|d| d.revision)
+                .chain(
+                    (usage.pins.iter())
+                        .filter(|p| &p.family == name)
+                        .filter_map(|p| p.revision),
+                )
+                .collect();
+            let existing: Vec<u32> = family.revisions.keys().copied().collect();
+            let mut needed: Vec<u32> = Vec::new();
+            if let Some(&oldest) = serving.iter().min() {
+                needed.extend(existing.iter().filter(|&&r| r >= oldest));
+                needed.extend(&serving);
+                let mut older: Vec<u32> =
+                    existing.iter().copied().filter(|&r| r < oldest).collect();
+                older.sort_unstable_by(|a, b| b.cmp(a));
+                needed.extend(
+                    older
+                        .into_iter()
+                        .take(fleet.policy.rollback_revisions as usize),
+                );
+            } else if let Some(&newest) = existing.iter().max() {
+                needed.push(newest);
+            }
+            for rev in needed {
+                if let Some(Some(containers)) = family.revisions.get(&rev) {
+                    images.extend(containers.iter().map(|c| (c.image.clone(), None)));
+                }
             }
         }
     }
@@ -323,7 +394,7 @@ proptest! {
     #[test]
     fn nothing_in_use_is_ever_deleted(fleet in gen_fleet()) {
         let used = in_use(&fleet);
-        let p = plan(&fleet.inventory, &fleet.usage, &fleet.policy, NOW);
+        let p = plan_scopes(&fleet.inventory, &fleet.usages, &fleet.policy, NOW);
         for (repo, d) in p.deletions() {
             prop_assert!(!used.contains(&(repo.to_string(), d.digest)),
                 "{repo} {:?} is in use but planned for deletion", d.digest);
@@ -332,7 +403,7 @@ proptest! {
 
     #[test]
     fn kept_indexes_keep_their_children(fleet in gen_fleet()) {
-        let p = plan(&fleet.inventory, &fleet.usage, &fleet.policy, NOW);
+        let p = plan_scopes(&fleet.inventory, &fleet.usages, &fleet.policy, NOW);
         for r in &p.repositories {
             let deleted: BTreeSet<Digest> = r.delete.iter().map(|d| d.digest).collect();
             let images = &fleet.inventory.repositories[&r.name].images;
@@ -347,7 +418,7 @@ proptest! {
 
     #[test]
     fn keeps_and_deletions_partition_managed_repositories(fleet in gen_fleet()) {
-        let p = plan(&fleet.inventory, &fleet.usage, &fleet.policy, NOW);
+        let p = plan_scopes(&fleet.inventory, &fleet.usages, &fleet.policy, NOW);
         let planned: BTreeSet<&str> = p.repositories.iter().map(|r| r.name.as_str()).collect();
         for (name, repo) in &fleet.inventory.repositories {
             let expected = repo.listing == Listing::Complete && fleet.policy.manages(name);
@@ -367,14 +438,15 @@ proptest! {
 
     #[test]
     fn an_incomplete_scan_deletes_nothing_it_could_concern(fleet in gen_fleet()) {
-        let p = plan(&fleet.inventory, &fleet.usage, &fleet.policy, NOW);
-        if fleet.usage.gaps.iter().any(|g| g.blocks.is_everything()) {
+        let p = plan_scopes(&fleet.inventory, &fleet.usages, &fleet.policy, NOW);
+        let gaps: Vec<&ScanGap> = fleet.usages.iter().flat_map(|u| &u.gaps).collect();
+        if gaps.iter().any(|g| g.blocks.is_everything()) {
             prop_assert!(p.is_withheld());
         }
         if p.is_withheld() {
             prop_assert_eq!(p.deletions().count(), 0);
         }
-        for g in &fleet.usage.gaps {
+        for g in gaps {
             if let Blocks::Repository { repository } = &g.blocks {
                 prop_assert!(p.deletions().all(|(r, _)| r != repository),
                     "{repository} is held by a gap but has deletions");
@@ -384,8 +456,8 @@ proptest! {
 
     #[test]
     fn the_plan_is_deterministic_and_order_independent(fleet in gen_fleet(), seed in any::<u64>()) {
-        let first = plan(&fleet.inventory, &fleet.usage, &fleet.policy, NOW);
-        let again = plan(&fleet.inventory, &fleet.usage, &fleet.policy, NOW);
+        let first = plan_scopes(&fleet.inventory, &fleet.usages, &fleet.policy, NOW);
+        let again = plan_scopes(&fleet.inventory, &fleet.usages, &fleet.policy, NOW);
         prop_assert_eq!(&first, &again);
 
         // Listing order must not matter: reverse or rotate each repository's images and the uses.
@@ -397,8 +469,10 @@ proptest! {
                 repo.images.rotate_left(k);
             }
         }
-        shuffled.usage.uses.reverse();
-        let other = plan(&shuffled.inventory, &shuffled.usage, &shuffled.policy, NOW);
+        for u in &mut shuffled.usages {
+            u.uses.reverse();
+        }
+        let other = plan_scopes(&shuffled.inventory, &shuffled.usages, &shuffled.policy, NOW);
         prop_assert_eq!(&first.repositories, &other.repositories);
         prop_assert_eq!(&first.missing, &other.missing);
         prop_assert_eq!(&first.at_risk, &other.at_risk);

@@ -48,6 +48,9 @@ struct Scenario {
     /// accounts whose consumers were scanned (besides the registry's own)
     #[serde(default)]
     scanned_accounts: BTreeSet<String>,
+    /// the organization whose every account was scanned
+    #[serde(default)]
+    scanned_organization: Option<String>,
     /// task-definition revisions rules and schedules run
     #[serde(default)]
     pins: Vec<RevisionPin>,
@@ -218,6 +221,7 @@ fn load(path: &Path) -> (Scenario, Inventory, Usage, Policy) {
         gaps: s.gaps.clone(),
         pins: s.pins.clone(),
         scanned_accounts: s.scanned_accounts.clone(),
+        scanned_organization: s.scanned_organization.clone(),
         ..Usage::default()
     };
     let p = &s.policy;

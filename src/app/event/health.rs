@@ -14,6 +14,10 @@ const NAME: &str = "AWS Health";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retirement {
     pub event_arn: String,
+    /// The account and region the event came from (forwarded from a member account, another one
+    /// than this).
+    pub account: Option<String>,
+    pub region: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
     pub entities: Vec<Entity>,
@@ -40,6 +44,7 @@ pub enum Entity {
 #[serde(rename_all = "camelCase")]
 struct HealthDetail {
     event_arn: Option<String>,
+    event_region: Option<String>,
     event_type_code: Option<String>,
     start_time: Option<String>,
     end_time: Option<String>,
@@ -86,6 +91,8 @@ pub(super) fn parse(envelope: &Envelope) -> Result<Trigger, EventError> {
     }
     Ok(Trigger::Retirement(Retirement {
         event_arn: detail.event_arn.unwrap_or_else(|| "unknown event".into()),
+        account: envelope.account.clone(),
+        region: detail.event_region.or_else(|| envelope.region.clone()),
         start: detail.start_time,
         end: detail.end_time,
         entities,

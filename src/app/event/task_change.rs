@@ -14,6 +14,9 @@ const PULL_ERROR: &str = "CannotPullContainerError";
 /// An ECS task that stopped because an image could not be pulled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullFailure {
+    /// The account and region the event came from.
+    pub account: Option<String>,
+    pub region: Option<String>,
     pub cluster: String,
     pub task: String,
     pub group: Option<String>,
@@ -77,6 +80,8 @@ pub(super) fn parse(envelope: &Envelope) -> Result<Trigger, EventError> {
         return Err(malformed(NAME, "\"detail.taskArn\" is missing"));
     };
     Ok(Trigger::PullFailure(PullFailure {
+        account: envelope.account.clone(),
+        region: envelope.region.clone(),
         cluster: arn_name(&task.cluster_arn.unwrap_or_default()).to_string(),
         task: arn_name(&task_arn).to_string(),
         group: task.group,

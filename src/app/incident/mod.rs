@@ -3,6 +3,7 @@
 //! - [`retirement`]: AWS Health task-retirement events; the replaced tasks' images must exist.
 //! - [`pull_failure`]: a task that could not pull its image; why, and what to do.
 
+pub mod lookup;
 pub mod pull_failure;
 pub mod retirement;
 

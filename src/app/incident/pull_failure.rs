@@ -2,26 +2,26 @@
 //! is gone, archived, or present (then the cause is network or IAM), and say what to do. Never
 //! deletes.
 
-use ecr_warden_core::inventory::Inventory;
-use ecr_warden_core::plan::{MissingProblem, plan};
-use ecr_warden_core::policy::Policy;
+use std::collections::BTreeSet;
+
+use ecr_warden_core::plan::MissingProblem;
 use ecr_warden_core::reference::{ImageRef, Registry};
 use ecr_warden_core::report::{Diagnosis, Mode, Report};
 use ecr_warden_core::time::Timestamp;
-use ecr_warden_core::usage::{Consumer, ScanGap, Usage, Use};
+use ecr_warden_core::usage::{Consumer, Origin, ScanGap, Usage, Use};
 
 use crate::app::event::PullFailure;
 use crate::app::run::send_alert;
-use crate::aws::ecr::EcrApi;
 use crate::aws::sns::Notifier;
-use crate::inventory::look_up_inventory;
+use crate::scopes::Scopes;
+
+use super::lookup::look_up;
 
 /// Diagnoses a task that failed to pull its image.
-pub async fn diagnose_pull_failure<R: EcrApi, N: Notifier>(
-    ecr: &R,
+pub async fn diagnose_pull_failure<N: Notifier>(
+    scopes: &Scopes,
     notifier: Option<&N>,
     failure: &PullFailure,
-    region: Option<&str>,
     now: Timestamp,
 ) -> Report {
     let consumers: Vec<Consumer> = failure
@@ -48,9 +48,7 @@ pub async fn diagnose_pull_failure<R: EcrApi, N: Notifier>(
             .collect(),
         ..Usage::default()
     };
-    let (inventory, gaps) = look_up_inventory(ecr, region, &usage, 4).await;
-    let usage = Usage { gaps, ..usage };
-    let plan = plan(&inventory, &usage, &Policy::usage_only(), now);
+    let (plan, looked) = look_up(scopes, &usage, now).await;
     let mut report = Report::new(Mode::PullFailure, true, &plan, None);
     report.context = Some(format!(
         "task {} in cluster {} stopped: {}",
@@ -63,7 +61,7 @@ pub async fn diagnose_pull_failure<R: EcrApi, N: Notifier>(
             .iter()
             .find(|m| m.users.contains(consumer))
             .map(|m| m.problem);
-        let known = what_is_known(&inventory, &plan.withheld, &c.image);
+        let known = what_is_known(&looked, &plan.withheld, &c.image);
         let (cause, advice) = match known {
             Known::Looked => {
                 let (cause, advice) = cause_and_advice(problem);
@@ -134,15 +132,19 @@ impl Known {
 }
 
 /// What this run could learn of one image.
-fn what_is_known(inventory: &Inventory, gaps: &[ScanGap], image: &str) -> Known {
+fn what_is_known(looked: &BTreeSet<Origin>, gaps: &[ScanGap], image: &str) -> Known {
     match ImageRef::parse(image).map(|r| r.registry) {
         Ok(Registry::Other { .. }) => return Known::OtherRegistry,
-        Ok(registry @ Registry::Ecr { .. }) if !inventory.is_ours(&registry) => {
-            if let Registry::Ecr { account, region } = registry {
-                return Known::OtherEcr { account, region };
+        Ok(Registry::Ecr { account, region }) => {
+            let origin = Origin { account, region };
+            if !looked.contains(&origin) {
+                return Known::OtherEcr {
+                    account: origin.account,
+                    region: origin.region,
+                };
             }
         }
-        _ => {}
+        Err(_) => {}
     }
     match gaps.first() {
         Some(gap) => Known::LookupFailed(gap.to_string()),

@@ -2,40 +2,49 @@
 //! will replace pull their pinned digests again. Check that each still exists and is pullable, and
 //! alert at once if not, before the maintenance window. Never deletes.
 
-use ecr_warden_core::plan::plan;
-use ecr_warden_core::policy::Policy;
 use ecr_warden_core::report::{Mode, Report};
 use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::{Consumer, Usage, Use};
 
 use crate::app::event::{Entity, RETIREMENT_CODE, Retirement};
 use crate::app::run::send_alert;
+
+use super::lookup::{look_up, scope_of};
 use crate::aws::AwsError;
-use crate::aws::ecr::EcrApi;
 use crate::aws::ecs::{DESCRIBE_TASKS_BATCH, EcsApi, ServiceInfo};
 use crate::aws::sns::Notifier;
-use crate::inventory::look_up_inventory;
+use crate::scopes::Scopes;
 use crate::sources::ecs::services::{deployments, revision_uses};
 use crate::sources::ecs::tasks::task_uses;
 
-/// Checks the images of every task and service a retirement event names.
-pub async fn check_retirement<E: EcsApi, R: EcrApi, N: Notifier>(
-    ecs: &E,
-    ecr: &R,
+/// Checks the images of every task and service a retirement event names, in the account and
+/// region the event comes from; each image is looked up in the registry its reference names.
+pub async fn check_retirement<N: Notifier>(
+    scopes: &Scopes,
     notifier: Option<&N>,
     event: &Retirement,
-    region: Option<&str>,
     now: Timestamp,
 ) -> Report {
     let mut usage = Usage::default();
-    for entity in &event.entities {
-        if let Err(e) = add_entity(ecs, entity, &mut usage).await {
-            usage.gaps.push(e.into());
+    match scope_of(scopes, event.account.as_deref(), event.region.as_deref()) {
+        Ok(scope) => {
+            for entity in &event.entities {
+                if let Err(e) = add_entity(&scope.clients.ecs, entity, &mut usage).await {
+                    usage.gaps.push(e.into());
+                }
+            }
+            if scopes.several() {
+                usage.uses = (usage.uses.into_iter())
+                    .map(|u| Use {
+                        consumer: u.consumer.in_scope(Some(&scope.origin)),
+                        ..u
+                    })
+                    .collect();
+            }
         }
+        Err(gap) => usage.gaps.push(gap),
     }
-    let (inventory, gaps) = look_up_inventory(ecr, region, &usage, 8).await;
-    usage.gaps.extend(gaps);
-    let plan = plan(&inventory, &usage, &Policy::usage_only(), now);
+    let (plan, _) = look_up(scopes, &usage, now).await;
     let mut report = Report::new(Mode::Retirement, true, &plan, None);
     report.context = Some(format!(
         "AWS Health event {} ({}), window {} to {}",

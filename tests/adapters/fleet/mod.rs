@@ -15,6 +15,7 @@ use ecr_warden::act::Deadline;
 use ecr_warden::app::run::{RunSettings, run};
 use ecr_warden::aws::Clients;
 use ecr_warden::aws::sns::SnsTopic;
+use ecr_warden::scopes::Scopes;
 use ecr_warden::sources::ScanSettings;
 use ecr_warden_core::report::{Mode, Report};
 use ecr_warden_core::{Digest, Policy, PolicySettings, Timestamp};
@@ -221,7 +222,6 @@ pub async fn run_fleet_with_rules(
             ..ScanSettings::default()
         },
         dry_run,
-        region: Some("us-east-1".into()),
         guard_tag_prefix: None,
     };
     let clients = Clients {
@@ -230,8 +230,9 @@ pub async fn run_fleet_with_rules(
         lambda,
         ..quiet_clients()
     };
+    let scopes = Scopes::single("123456789012", "us-east-1", clients);
     let report = run(
-        &clients,
+        &scopes,
         Some(&sns),
         &settings,
         mode,

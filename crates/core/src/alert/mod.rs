@@ -258,6 +258,7 @@ mod tests {
     fn each_kind_of_finding_is_named_with_its_severity() {
         let mut report = Report::empty(Mode::Prune, None);
         report.unscanned_consumers = vec![crate::plan::UnscannedConsumers {
+            region: None,
             repository: "shared".into(),
             consumers: vec!["account 444455556666 (repository policy)".into()],
         }];

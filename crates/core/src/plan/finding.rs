@@ -65,6 +65,9 @@ pub struct AtRisk {
 /// deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnscannedConsumers {
+    /// The registry's region, when the run manages several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub repository: String,
     /// Each principal or destination, and what lets it pull (`account 444455556666 (repository
     /// policy)`).

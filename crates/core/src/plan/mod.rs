@@ -20,6 +20,8 @@ mod retain;
 mod task_definitions;
 mod unscanned;
 
+use std::collections::BTreeSet;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -52,6 +54,9 @@ pub struct Plan {
     /// Every part of the usage scan that did not complete. A gap that blocks everything means
     /// the plan deletes nothing; a narrower one, nothing in the repositories it names.
     pub withheld: Vec<ScanGap>,
+    /// Repositories a narrower gap holds: named by it, or reachable by an account that was not
+    /// scanned.
+    pub held: BTreeSet<String>,
     /// References that could not be parsed, and similar problems that do not block the plan.
     pub warnings: Vec<String>,
     /// Scan notes (fallbacks taken), passed through for the report.
@@ -119,15 +124,18 @@ impl Plan {
 
     /// Repositories where a gap narrower than everything withholds deletions.
     pub fn held_repositories(&self) -> Vec<String> {
-        let mut held: Vec<String> = (self.withheld.iter())
+        let mut held = self.repositories_held_by_gaps();
+        held.extend(self.held.iter().cloned());
+        held.into_iter().collect()
+    }
+
+    fn repositories_held_by_gaps(&self) -> BTreeSet<String> {
+        (self.withheld.iter())
             .filter_map(|g| match &g.blocks {
                 Blocks::Repository { repository } => Some(repository.clone()),
                 _ => None,
             })
-            .collect();
-        held.sort();
-        held.dedup();
-        held
+            .collect()
     }
 
     /// True when some part of the usage scan did not complete.
@@ -180,13 +188,24 @@ fn map_items<T: Send, R: Send>(
 
 /// Plans what to keep and what to delete. Pure: same input, same plan.
 pub fn plan(inventory: &Inventory, usage: &Usage, policy: &Policy, now: Timestamp) -> Plan {
+    plan_scopes(inventory, std::slice::from_ref(usage), policy, now)
+}
+
+/// Plans one registry against the usage of several accounts and regions, each with its own
+/// task-definition families and each naming its consumers with its origin.
+pub fn plan_scopes(
+    inventory: &Inventory,
+    usages: &[Usage],
+    policy: &Policy,
+    now: Timestamp,
+) -> Plan {
     let parallel = inventory.image_count() >= PARALLEL_THRESHOLD;
-    plan_with(inventory, usage, policy, now, parallel)
+    plan_with(inventory, usages, policy, now, parallel)
 }
 
 fn plan_with(
     inventory: &Inventory,
-    usage: &Usage,
+    usages: &[Usage],
     policy: &Policy,
     now: Timestamp,
     parallel: bool,
@@ -199,37 +218,40 @@ fn plan_with(
         repos.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
 
     let mut resolver = Resolver::new(inventory, &mut repos, &position);
-    for u in &usage.uses {
-        resolver.apply(
-            &std::sync::Arc::new(u.consumer.clone()),
-            &u.image,
-            u.pinned_digest,
+    let (mut gaps, mut warnings) = (Vec::new(), Vec::new());
+    for usage in usages {
+        let origin = usage.origin.as_ref();
+        for u in &usage.uses {
+            let consumer = std::sync::Arc::new(u.consumer.clone().in_scope(origin));
+            resolver.apply(&consumer, &u.image, u.pinned_digest);
+        }
+        let (revision_gaps, pin_warnings) =
+            task_definitions::apply_revisions(&mut resolver, usage, policy.rollback_revisions);
+        gaps.extend(
+            (usage.gaps.iter().cloned())
+                .chain(revision_gaps)
+                .flat_map(|g| narrow(g, inventory, usage)),
         );
+        warnings.extend(pin_warnings);
     }
-    let (revision_gaps, pin_warnings) =
-        task_definitions::apply_revisions(&mut resolver, usage, policy.rollback_revisions);
     let found = resolver.finish();
-
-    let mut withheld: Vec<ScanGap> = (usage.gaps.iter().cloned())
-        .chain(revision_gaps)
-        .chain(found.gaps)
-        .flat_map(|g| narrow(g, inventory, usage))
-        .collect();
+    let mut withheld: Vec<ScanGap> = gaps.into_iter().chain(found.gaps).collect();
     withheld.sort();
     withheld.dedup();
     let mut out = Plan {
         missing: found.missing,
         at_risk: found.at_risk,
-        warnings: found.warnings.into_iter().chain(pin_warnings).collect(),
-        notes: usage.notes.clone(),
-        unscanned: usage.unscanned.clone(),
+        warnings: found.warnings.into_iter().chain(warnings).collect(),
+        notes: unique(usages.iter().flat_map(|u| u.notes.iter())),
+        unscanned: unique(usages.iter().flat_map(|u| u.unscanned.iter())),
         external_references: found.external,
+        withheld,
         ..Plan::default()
     };
-    out.withheld = withheld;
     let everything = out.is_withheld();
-    let held = out.held_repositories();
-    let scanned = unscanned::Scanned::new(inventory, usage);
+    out.held = out.repositories_held_by_gaps();
+    let blocked = blocked_accounts(&out.withheld);
+    let scanned = unscanned::Scanned::new(inventory, usages);
 
     // Each repository's lookups are dropped as soon as its decisions are made.
     let decided = map_items(repos, parallel, |mut repo| {
@@ -239,26 +261,45 @@ fn plan_with(
         retain::retain(&mut repo, policy, now);
         retain::close_over_indexes_and_referrers(&mut repo);
         let (risks, warning) = lifecycle_risk::lifecycle_risks(&repo, now);
-        let consumers =
-            unscanned::unscanned_consumers(inventory, usage, &scanned, repo.name, repo.repo);
-        let hold = if everything || held.iter().any(|h| h == repo.name) {
+        let access = unscanned::Access::of(inventory, usages, repo.name, repo.repo);
+        let consumers = access.unscanned(&scanned);
+        let held_for_account = access.reachable_by(&blocked);
+        let hold = if everything || held_for_account || out.held.contains(repo.name) {
             Some(Reason::ScanIncomplete)
         } else {
             (!consumers.is_empty()).then_some(Reason::Unscanned)
         };
         let unscanned = (!consumers.is_empty()).then(|| UnscannedConsumers {
+            region: None,
             repository: repo.name.to_string(),
             consumers,
         });
-        Some((decide::decide(repo, hold), risks, warning, unscanned))
+        let held = held_for_account.then(|| repo.name.to_string());
+        Some((decide::decide(repo, hold), risks, warning, unscanned, held))
     });
-    for (repository, risks, warning, unscanned) in decided {
+    for (repository, risks, warning, unscanned, held) in decided {
         out.repositories.push(repository);
         out.lifecycle_risks.extend(risks);
         out.warnings.extend(warning);
         out.unscanned_consumers.extend(unscanned);
+        out.held.extend(held);
     }
     out
+}
+
+/// Accounts whose consumers a gap says were not scanned.
+fn blocked_accounts(gaps: &[ScanGap]) -> BTreeSet<String> {
+    (gaps.iter())
+        .filter_map(|g| match &g.blocks {
+            Blocks::Account { account } => Some(account.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn unique<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    items.filter(|i| seen.insert(*i)).cloned().collect()
 }
 
 /// A gap scoped to a task definition, turned into the repositories that revision's containers
@@ -361,8 +402,14 @@ mod tests {
         };
         let policy = Policy::default();
         let now = Timestamp(60 * DAY);
-        let one = plan_with(&inventory, &usage, &policy, now, false);
-        let many = plan_with(&inventory, &usage, &policy, now, true);
+        let one = plan_with(
+            &inventory,
+            std::slice::from_ref(&usage),
+            &policy,
+            now,
+            false,
+        );
+        let many = plan_with(&inventory, std::slice::from_ref(&usage), &policy, now, true);
         assert_eq!(one, many);
         assert_eq!(one.repositories.len(), 40);
         assert!(one.deletions().count() > 0 && one.summary().in_use > 0);

@@ -84,6 +84,7 @@ pub(super) fn apply_revisions(
             };
             for c in containers {
                 for consumer in consumers(&runners, &task_definition, revision, role, c) {
+                    let consumer = consumer.in_scope(usage.origin.as_ref());
                     resolver.apply(&Arc::new(consumer), &c.image, None);
                 }
             }

@@ -70,6 +70,13 @@ pub enum Consumer {
     /// A usage document: images something ecr-warden cannot scan itself uses (EKS, CI, other
     /// platforms).
     UsageDocument { source: String, location: String },
+    /// A consumer in another account or region than the registry's own (when several were
+    /// scanned): reports name its account and region first.
+    InScope {
+        account: String,
+        region: String,
+        consumer: Box<Consumer>,
+    },
     /// A task-definition revision the revision rule keeps: newer than a revision a service runs,
     /// kept for rollback, or the newest of a family no service runs. Written with its role as the
     /// `kind` (`newer_revision`, `rollback_revision`, `standalone_latest`).
@@ -133,8 +140,34 @@ impl Consumer {
             Consumer::RunningTask { cluster, .. }
             | Consumer::ServiceRevision { cluster, .. }
             | Consumer::ServiceDeployment { cluster, .. } => Some(cluster),
+            Consumer::InScope { consumer, .. } => consumer.cluster(),
             _ => None,
         }
+    }
+
+    /// This consumer, named with the account and region it runs in.
+    pub fn in_scope(self, origin: Option<&Origin>) -> Consumer {
+        match origin {
+            Some(o) => Consumer::InScope {
+                account: o.account.clone(),
+                region: o.region.clone(),
+                consumer: Box::new(self),
+            },
+            None => self,
+        }
+    }
+}
+
+/// An account and region usage was gathered in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin {
+    pub account: String,
+    pub region: String,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {} {}", self.account, self.region)
     }
 }
 
@@ -178,6 +211,11 @@ impl fmt::Display for Consumer {
             | Consumer::BatchJob { .. }
             | Consumer::AppRunner { .. }
             | Consumer::UsageDocument { .. } => self.fmt_beyond_ecs(f),
+            Consumer::InScope {
+                account,
+                region,
+                consumer,
+            } => write!(f, "account {account} {region} {consumer}"),
             Consumer::Revision(RevisionUse {
                 role,
                 task_definition,

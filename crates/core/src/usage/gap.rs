@@ -32,6 +32,9 @@ pub enum Blocks {
     /// Deletions in every repository this task-definition revision's containers name (everything,
     /// when the revision was not described).
     TaskDefinition { family: String, revision: u32 },
+    /// Deletions in every repository this account could pull from: one its consumers were not
+    /// scanned in. A repository no policy lets it pull from is not held.
+    Account { account: String },
 }
 
 impl Blocks {
@@ -76,6 +79,10 @@ impl fmt::Display for ScanGap {
             Blocks::TaskDefinition { family, revision } => write!(
                 f,
                 " (nothing is deleted from the repositories {family}:{revision} names)"
+            ),
+            Blocks::Account { account } => write!(
+                f,
+                " (nothing is deleted from repositories account {account} can pull from)"
             ),
         }
     }

@@ -11,12 +11,17 @@ use crate::digest::Digest;
 mod consumer;
 mod gap;
 
-pub use consumer::{Consumer, Pinner, RevisionUse};
+pub use consumer::{Consumer, Origin, Pinner, RevisionUse};
 pub use gap::{Blocks, ScanGap};
 
-/// Everything the usage scan learned.
+/// Everything the usage scan learned in one account and region (or, merged, in several of the
+/// same account and region).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Where this usage was gathered, when more than one account or region is scanned: its
+    /// consumers are named with it, and its task-definition families are its own.
+    #[serde(default)]
+    pub origin: Option<Origin>,
     /// Direct uses: running tasks, service-revision pins, Lambda functions.
     #[serde(default)]
     pub uses: Vec<Use>,
@@ -44,6 +49,10 @@ pub struct Usage {
     /// Regions usage was gathered in (for replication destinations).
     #[serde(default)]
     pub scanned_regions: BTreeSet<String>,
+    /// The organization whose every ACTIVE account was scanned (`ACCOUNTS=organization`): a
+    /// policy granting it pull is covered.
+    #[serde(default)]
+    pub scanned_organization: Option<String>,
     /// Consumers that use some digest of a repository the scan cannot see (an App Runner service
     /// without automatic deployment): nothing in that repository is deleted.
     #[serde(default)]
@@ -85,6 +94,10 @@ impl Usage {
         self.gaps.extend(other.gaps);
         self.scanned_accounts.extend(other.scanned_accounts);
         self.scanned_regions.extend(other.scanned_regions);
+        self.scanned_organization = self
+            .scanned_organization
+            .take()
+            .or(other.scanned_organization);
         self.holds.extend(other.holds);
         self.unscanned.extend(other.unscanned);
         self.notes.extend(other.notes);

@@ -3,9 +3,14 @@
 
 use std::collections::HashMap;
 
+mod scopes;
+mod vars;
+
 use ecr_warden_core::policy::{Policy, PolicyError, PolicySettings, setting};
 
+use crate::scopes::ScopeSettings;
 use crate::sources::{OPTIONAL_SOURCES, ScanSettings};
+use vars::Vars;
 
 /// Everything the environment configures.
 #[derive(Debug, Clone)]
@@ -18,6 +23,8 @@ pub struct Config {
     pub dry_run: bool,
     /// Guard-tag prefix (`GUARD_TAG_PREFIX`); unset: no guard tags.
     pub guard_tag_prefix: Option<String>,
+    /// Other accounts and regions (`ACCOUNTS`, `REGIONS`, `SCAN_ROLE_NAME`, `SCAN_ROLE_EXTERNAL_ID`).
+    pub scopes: ScopeSettings,
 }
 
 /// A variable that cannot be used.
@@ -65,12 +72,18 @@ pub enum ConfigError {
         variable: &'static str,
         value: String,
     },
+    #[error("{variable}: {value:?} {problem}")]
+    Invalid {
+        variable: &'static str,
+        value: String,
+        problem: &'static str,
+    },
     #[error(transparent)]
     Policy(#[from] PolicyError),
 }
 
 /// Every variable the tool reads, for documentation and the deployment template.
-pub const VARIABLES: [&str; 17] = [
+pub const VARIABLES: [&str; 21] = [
     "SNS_TOPIC_ARN",
     "CLUSTERS",
     setting::REPOSITORIES,
@@ -88,6 +101,10 @@ pub const VARIABLES: [&str; 17] = [
     "SCAN_SOURCES",
     "USAGE_SOURCES",
     "USAGE_MAX_AGE_HOURS",
+    "ACCOUNTS",
+    "REGIONS",
+    "SCAN_ROLE_NAME",
+    "SCAN_ROLE_EXTERNAL_ID",
 ];
 
 impl Config {
@@ -106,6 +123,7 @@ impl Config {
             scan: scan_settings(&vars, &policy)?,
             policy,
             dry_run: vars.boolean("DRY_RUN", true)?,
+            scopes: scopes::scope_settings(&vars)?,
         })
     }
 }
@@ -245,54 +263,6 @@ fn guard_tag_prefix(vars: &Vars) -> Result<Option<String>, ConfigError> {
     Ok(Some(prefix))
 }
 
-/// The variables, read leniently: surrounding white space is ignored and empty means unset.
-struct Vars<'a>(&'a HashMap<String, String>);
-
-impl Vars<'_> {
-    fn get(&self, name: &str) -> Option<String> {
-        self.0
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    }
-
-    /// A comma-separated list.
-    fn list(&self, name: &str) -> Vec<String> {
-        self.get(name)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn number(&self, name: &'static str, default: i64) -> Result<i64, ConfigError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(v) => v.parse::<i64>().map_err(|_| ConfigError::Number {
-                variable: name,
-                value: v,
-            }),
-        }
-    }
-
-    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.get(name).map(|v| v.to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) if ["true", "1", "yes"].contains(&v.as_str()) => Ok(true),
-            Some(v) if ["false", "0", "no"].contains(&v.as_str()) => Ok(false),
-            Some(v) => Err(ConfigError::Bool {
-                variable: name,
-                value: v,
-            }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +324,29 @@ mod tests {
     }
 
     #[test]
+    fn reads_accounts_regions_and_the_scan_role() {
+        let c = Config::from_vars(&vars(&[
+            ("ACCOUNTS", "111111111111, 222222222222"),
+            ("REGIONS", "us-east-1,eu-west-1"),
+            ("SCAN_ROLE_NAME", "warden-scan"),
+            ("SCAN_ROLE_EXTERNAL_ID", "ext-42"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.scopes.accounts,
+            crate::scopes::Accounts::List(vec!["111111111111".into(), "222222222222".into()])
+        );
+        assert_eq!(c.scopes.regions, vec!["us-east-1", "eu-west-1"]);
+        assert_eq!(c.scopes.role_name, "warden-scan");
+        assert_eq!(c.scopes.external_id.as_deref(), Some("ext-42"));
+        let org = Config::from_vars(&vars(&[("ACCOUNTS", "organization")])).unwrap();
+        assert_eq!(org.scopes.accounts, crate::scopes::Accounts::Organization);
+        let default = Config::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(default.scopes.accounts, crate::scopes::Accounts::This);
+        assert_eq!(default.scopes.role_name, "ecr-warden-scan");
+    }
+
+    #[test]
     fn invalid_values_name_the_variable() {
         let cases = [
             (
@@ -373,6 +366,18 @@ mod tests {
             (
                 ("SCAN_CONCURRENCY", "0"),
                 "SCAN_CONCURRENCY=\"0\" must be between 1 and 64",
+            ),
+            (
+                ("ACCOUNTS", "1234,organization"),
+                "ACCOUNTS: \"1234\" is not a 12-digit",
+            ),
+            (
+                ("REGIONS", "Europe"),
+                "REGIONS: \"Europe\" is not a region name",
+            ),
+            (
+                ("SCAN_ROLE_NAME", "a role"),
+                "SCAN_ROLE_NAME: \"a role\" is not an IAM role name",
             ),
         ];
         for ((k, v), expected) in cases {

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+mod combine;
+
 use crate::digest::Digest;
 use crate::guard::GuardTag;
 use crate::outcome::{PruneOutcome, Skip};
@@ -102,6 +104,9 @@ pub struct ReportSummary {
 /// A kept image and its reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProtectedImage {
+    /// The registry's region, when the run manages several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub repository: String,
     pub digest: Digest,
     pub tags: Vec<String>,
@@ -111,6 +116,9 @@ pub struct ProtectedImage {
 /// A planned deletion and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeletionEntry {
+    /// The registry's region, when the run manages several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub repository: String,
     pub digest: Digest,
     pub tags: Vec<String>,
@@ -230,6 +238,7 @@ impl Report {
             report
                 .protected
                 .extend(repo.keep.iter().map(|k| ProtectedImage {
+                    region: None,
                     repository: repo.name.clone(),
                     digest: k.digest,
                     tags: k.tags.clone(),
@@ -242,6 +251,7 @@ impl Report {
                 Some(p) => p.outcome_of(repository, &d.digest),
             };
             report.deletions.push(DeletionEntry {
+                region: None,
                 repository: repository.to_string(),
                 digest: d.digest,
                 tags: d.tags.clone(),
