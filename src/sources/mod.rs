@@ -133,12 +133,6 @@ pub async fn scan_usage(aws: &Clients, settings: &ScanSettings, now: Timestamp) 
     for fragment in fragments {
         usage.merge(fragment);
     }
-    for skipped in SOURCES.iter().filter(|s| !enabled(s)) {
-        usage.unscanned.push(format!(
-            "{} was not scanned (SCAN_SOURCES): images only it uses look unused",
-            skipped.kind()
-        ));
-    }
     let job_pins = std::mem::take(&mut usage.job_definition_pins);
     let ((), pinned_jobs) = futures_util::join!(
         task_definitions::describe_needed(&aws.ecs, &scope, &mut usage),
@@ -173,9 +167,23 @@ pub async fn scan_scopes(scopes: &Scopes, settings: &ScanSettings, now: Timestam
     let unreachable = Usage {
         gaps: scopes.unreachable.clone(),
         scanned_organization: scopes.organization.clone(),
+        unscanned: skipped_sources(settings),
         ..Usage::default()
     };
     scanned.into_iter().chain([unreachable]).collect()
+}
+
+/// The kinds of consumer `SCAN_SOURCES` leaves out, as partial-scope warnings.
+pub fn skipped_sources(settings: &ScanSettings) -> Vec<String> {
+    (SOURCES.iter())
+        .filter(|s| s.optional() && !settings.sources.iter().any(|k| k == s.kind()))
+        .map(|s| {
+            format!(
+                "{} was not scanned (SCAN_SOURCES): images only it uses look unused",
+                s.kind()
+            )
+        })
+        .collect()
 }
 
 /// Names a scope's usage, and what its scan reported, with the scope's account and region.

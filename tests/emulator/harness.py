@@ -268,6 +268,21 @@ def patch_moto():
 
     ecr_models.ECRBackend.batch_delete_image = batch_delete_image
 
+    # AssumeRole: moto hands out credentials for any role ARN; IAM refuses a role that does not
+    # exist, and one whose trust policy requires another external id.
+    from moto.sts import models as sts_models
+    from moto.sts.exceptions import STSClientError
+    original_assume = sts_models.STSBackend.assume_role
+
+    def assume_role(self, region_name, role_session_name, role_arn, policy, duration, external_id):
+        known = role_arn in ROLES or role_arn.endswith(f":role/{SEED_ROLE}")
+        if not known or (ROLES.get(role_arn) is not None and ROLES[role_arn] != external_id):
+            raise STSClientError("AccessDenied", f"User: arn:aws:sts::{ACCOUNT}:assumed-role/warden is not "
+                                 f"authorized to perform: sts:AssumeRole on resource: {role_arn}")
+        return original_assume(self, region_name, role_session_name, role_arn, policy, duration, external_id)
+
+    sts_models.STSBackend.assume_role = assume_role
+
     # DescribeJobDefinitions by id: Batch takes `name:revision` as well as an ARN (moto only ARNs).
     from moto.batch import models as batch_models
     original_get = batch_models.BatchBackend.get_job_definitions
@@ -283,6 +298,10 @@ def patch_moto():
 
 REVISIONS = {}
 DIGESTS = {}
+# Role ARN → the external id it requires (None: none). AssumeRole into any other role is refused,
+# as IAM would refuse a role that does not exist or does not trust the caller.
+ROLES = {}
+SEED_ROLE = "harness-seed"
 
 
 # --- Seeding a fleet --------------------------------------------------------------------------
@@ -316,7 +335,46 @@ def expand(image, digests):
 
 
 def seed(fleet, endpoint):
-    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    """The registry account's fleet, then each other scope's (another account, another region)."""
+    digests, tasks = seed_scope(fleet, endpoint, ACCOUNT, REGION)
+    for org in [fleet["organization"]] if fleet.get("organization") else []:
+        seed_organization(org)
+    for scope in fleet.get("scopes", []):
+        account, region = scope.get("account", ACCOUNT), scope["region"]
+        if scope.get("scan_role", True) and account != ACCOUNT:
+            ROLES[f"arn:aws:iam::{account}:role/ecr-warden-scan"] = scope.get("external_id")
+        _, more = seed_scope(scope, endpoint, account, region)
+        tasks.update(more)
+    return digests, tasks
+
+
+def credentials_for(endpoint, account):
+    """Credentials that moto maps to `account` (an assumed role there)."""
+    if account == ACCOUNT:
+        return dict(aws_access_key_id="test", aws_secret_access_key="test")
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{SEED_ROLE}",
+                            RoleSessionName="seed")["Credentials"]
+    return dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"])
+
+
+def seed_organization(org):
+    """An organization managed by the registry account, with member accounts of chosen ids."""
+    from moto.organizations.models import organizations_backends
+    backend = organizations_backends[ACCOUNT]["aws"]
+    backend.create_organization(region="us-east-1", FeatureSet="ALL")
+    for member in org["accounts"]:
+        account = backend.create_account(AccountName=f"member-{member['id']}", Email=f"{member['id']}@example.com")
+        created = next(a for a in backend.accounts if a.id == account["CreateAccountStatus"]["AccountId"])
+        created.id = member["id"]
+        created.state = member.get("state", "ACTIVE")
+        created.status = "ACTIVE" if created.state == "ACTIVE" else "SUSPENDED"
+
+
+def seed_scope(fleet, endpoint, account, region):
+    kw = dict(endpoint_url=endpoint, region_name=region, **credentials_for(endpoint, account))
     ecr = boto3.client("ecr", **kw)
     ecs = boto3.client("ecs", **kw)
     sns = boto3.client("sns", **kw)
@@ -326,7 +384,7 @@ def seed(fleet, endpoint):
     for topic in fleet.get("topics", []):
         sns.create_topic(Name=topic)
 
-    backend = ecr_backends[ACCOUNT][REGION]
+    backend = ecr_backends[account][region]
     for repo, images in fleet.get("repositories", {}).items():
         ecr.create_repository(repositoryName=repo)
         # Children before their indexes.
@@ -370,8 +428,8 @@ def seed(fleet, endpoint):
     for name in fleet.get("deregistered", []):
         ecs.deregister_task_definition(taskDefinition=name)
 
-    seed_consumers(fleet, kw, now)
-    ecs_backend = ecs_backends[ACCOUNT][REGION]
+    seed_consumers(fleet, kw, now, account, region)
+    ecs_backend = ecs_backends[account][region]
     tasks_out = {}
     for cluster, spec in fleet.get("clusters", {}).items():
         ecs.create_cluster(clusterName=cluster)
@@ -382,7 +440,7 @@ def seed(fleet, endpoint):
                 arn = ecs_backend.describe_task_definition(older).arn
                 service.deployments.append(dict(service.deployments[0], id=f"ecs-svc/{older}", status="ACTIVE", taskDefinition=arn))
             if svc.get("pins"):
-                arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{cluster}/{svc['name']}/1"
+                arn = f"arn:aws:ecs:{region}:{account}:service-revision/{cluster}/{svc['name']}/1"
                 service.current_service_revisions = [{"arn": arn, "requestedTaskCount": 1, "runningTaskCount": 1, "pendingTaskCount": 0}]
                 td = ecs_backend.describe_task_definition(svc["task_definition"])
                 images = {c["name"]: c["image"] for c in td.container_definitions}
@@ -416,10 +474,10 @@ def seed(fleet, endpoint):
     return digests, tasks_out
 
 
-def seed_consumers(fleet, kw, now):
+def seed_consumers(fleet, kw, now, account, region):
     """EventBridge rules, Scheduler schedules, Batch job definitions and usage documents in S3."""
-    role = f"arn:aws:iam::{ACCOUNT}:role/runner"
-    cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"
+    role = f"arn:aws:iam::{account}:role/runner"
+    cluster = f"arn:aws:ecs:{region}:{account}:cluster/prod"
     events = boto3.client("events", **kw)
     for rule in fleet.get("rules", []):
         bus = rule.get("bus", "default")
@@ -436,10 +494,10 @@ def seed_consumers(fleet, kw, now):
                 targets.append({"Id": t["id"], "Arn": cluster, "RoleArn": role,
                                 "EcsParameters": {"TaskDefinitionArn": t["ecs_task_definition"]}})
             elif "batch_job_definition" in t:
-                targets.append({"Id": t["id"], "Arn": f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/q", "RoleArn": role,
+                targets.append({"Id": t["id"], "Arn": f"arn:aws:batch:{region}:{account}:job-queue/q", "RoleArn": role,
                                 "BatchParameters": {"JobDefinition": t["batch_job_definition"], "JobName": "job"}})
             else:
-                targets.append({"Id": t["id"], "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue"})
+                targets.append({"Id": t["id"], "Arn": f"arn:aws:sqs:{region}:{account}:queue"})
         events.put_targets(Rule=rule["name"], EventBusName=bus, Targets=targets)
 
     scheduler = boto3.client("scheduler", **kw)
@@ -481,7 +539,7 @@ def seed_consumers(fleet, kw, now):
             stamp = datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             body = json.dumps({"source": doc.get("source", key), "generated_at": stamp, "images": images})
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
-        s3_backends[ACCOUNT]["aws"].buckets[bucket].keys[key].last_modified = datetime.fromtimestamp(written, timezone.utc)
+        s3_backends[account]["aws"].buckets[bucket].keys[key].last_modified = datetime.fromtimestamp(written, timezone.utc)
 
 
 # --- A generated fleet for benchmarks ------------------------------------------------------------
