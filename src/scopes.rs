@@ -4,10 +4,12 @@
 //! that cannot be reached is a gap naming the account, the region and the reason.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use aws_config::SdkConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_types::region::Region;
 use futures_util::future::join_all;
 
@@ -207,8 +209,9 @@ async fn assume(
         builder = builder.external_id(id);
     }
     let provider = builder.configure(&in_region(base, region)).build().await;
-    if let Err(e) = provider.provide_credentials().await {
-        return Err(ScanGap::new(
+    let first = match provider.provide_credentials().await {
+        Ok(credentials) => credentials,
+        Err(e) => return Err(ScanGap::new(
             "sts:AssumeRole",
             format!("account {account} {region} (role {role})"),
             format!(
@@ -218,11 +221,15 @@ async fn assume(
         )
         .blocking(Blocks::Account {
             account: account.to_string(),
-        }));
-    }
+        })),
+    };
+    let primed = Primed {
+        first: Mutex::new(Some(first)),
+        provider,
+    };
     let config = in_region(base, region)
         .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .credentials_provider(SharedCredentialsProvider::new(primed))
         .build();
     Ok(Scope {
         origin: Origin {
@@ -231,6 +238,26 @@ async fn assume(
         },
         clients: Clients::new(&config),
     })
+}
+
+/// The scan role's credentials: first the ones assumed to check the role, then fresh ones from the
+/// provider whenever the SDK's cache finds them expiring.
+#[derive(Debug)]
+struct Primed {
+    first: Mutex<Option<Credentials>>,
+    provider: AssumeRoleProvider,
+}
+
+impl ProvideCredentials for Primed {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        match self.first.lock().expect("not poisoned").take() {
+            Some(credentials) => future::ProvideCredentials::ready(Ok(credentials)),
+            None => self.provider.provide_credentials(),
+        }
+    }
 }
 
 /// The organization's id and its ACTIVE accounts. Only the management account or a delegated

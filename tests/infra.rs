@@ -227,7 +227,7 @@ fn conditional_statement(t: &Value, sid: &str) -> (String, Value) {
         .unwrap()
         .iter()
         .filter_map(|s| tagged(s, "!If"))
-        .find(|b| b[1]["Sid"] == Value::from(sid))
+        .find(|b| b[1]["Sid"] == sid)
         .unwrap_or_else(|| panic!("{sid} is not conditional"))
         .clone();
     (raw[0].as_str().unwrap().to_string(), raw[1].clone())

@@ -69,6 +69,24 @@ BATCHES = {
 }
 
 
+# REST operations (Batch, Scheduler): (method, path prefix, depth) → operation.
+REST = {
+    ("POST", "/v1/describejobdefinitions"): "DescribeJobDefinitions",
+    ("POST", "/v1/describejobqueues"): "DescribeJobQueues",
+    ("POST", "/v1/listjobs"): "ListJobs",
+    ("POST", "/v1/describejobs"): "DescribeJobs",
+}
+
+
+def rest_operation(method, path):
+    if (method, path) in REST:
+        return REST[(method, path)]
+    parts = [p for p in path.split("/") if p]
+    if method == "GET" and parts[:1] == ["schedules"]:
+        return "ListSchedules" if len(parts) == 1 else "GetSchedule"
+    return None
+
+
 class Middleware:
     """Counts requests per operation (first attempts and retries apart); injects latency,
     throttling and denials; pages list answers and enforces batch limits as AWS does (moto does
@@ -88,14 +106,18 @@ class Middleware:
     def __call__(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         op = target.rsplit(".", 1)[-1] if target else None
+        if target.startswith("AppRunner."):
+            op = f"apprunner:{op}"  # not to be counted with ECS's ListServices
         path = environ.get("PATH_INFO", "")
         if op is None and path.startswith("/2015-03-31/functions"):
             parts = [p for p in path.split("/") if p]
             op = {2: "ListFunctions", 3: "GetFunction"}.get(len(parts))
             if len(parts) == 4:
                 op = {"versions": "ListVersionsByFunction", "aliases": "ListAliases"}.get(parts[3], parts[3])
+        if op is None:
+            op = rest_operation(environ.get("REQUEST_METHOD"), path)
         if op is None and environ.get("REQUEST_METHOD") == "POST":
-            # Query protocol (SNS): the action is in the form body.
+            # Query protocol (SNS, STS): the action is in the form body.
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
             import io
@@ -130,7 +152,7 @@ class Middleware:
             started = time.monotonic()
             try:
                 if target.startswith("AppRunner."):
-                    return self.apprunner(op, start_response)
+                    return self.apprunner(op.split(":")[1], start_response)
                 if op in PAGED or op in BATCHES:
                     return self.paged(op, environ, start_response)
                 return [b"".join(self.app(environ, start_response))]
@@ -548,16 +570,40 @@ STANDARD = dict(repositories=50, images=1000, clusters=10, services=30, tasks=3,
                 families=300, revisions=20, functions=20)
 
 
+ORG = dict(members=20, regions=["us-east-1", "eu-west-1"],
+           home=dict(repositories=10, images=50, clusters=1, services=2, tasks=1, families=4, revisions=3, functions=0),
+           member=dict(repositories=0, images=0, clusters=1, services=2, tasks=1, families=4, revisions=3, functions=0))
+
+
 def generate(endpoint, sizes):
     """Seeds a large fleet straight into moto's backends (the API would take minutes). Every
     service runs the newest revision of its own family; task definitions name tags spread over the
     repositories; the rest of each repository is unused history."""
-    kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    repos, digests = generate_registry(sizes)
+    services = generate_scope(endpoint, sizes, ACCOUNT, REGION, repos, digests)
+    return {"repositories": len(repos), "images": len(repos) * sizes["images"], "services": services}
+
+
+def generate_organization(endpoint):
+    """A central registry and an organization of members, each running a small fleet from it in
+    every region: the members' scan roles exist."""
+    repos, digests = generate_registry(ORG["home"])
+    services = generate_scope(endpoint, ORG["home"], ACCOUNT, REGION, repos, digests)
+    for m in range(ORG["members"]):
+        account = f"{200000000000 + m:012d}"
+        ROLES[f"arn:aws:iam::{account}:role/ecr-warden-scan"] = None
+        for region in ORG["regions"]:
+            services += generate_scope(endpoint, ORG["member"], account, region, repos, digests)
+    return {"repositories": len(repos), "images": len(repos) * ORG["home"]["images"], "services": services,
+            "members": ORG["members"], "regions": ORG["regions"]}
+
+
+def generate_registry(sizes):
     now = int(datetime.now(timezone.utc).timestamp())
     ecr = ecr_backends[ACCOUNT][REGION]
     repos = [f"team-{r % 5}/service-{r}" for r in range(sizes["repositories"])]
     digests = {}
-    for r, name in enumerate(repos):
+    for name in repos:
         ecr.create_repository(name, None, None, None, None, None, None)
         repo = ecr.repositories[name]
         for i in range(sizes["images"]):
@@ -567,11 +613,17 @@ def generate(endpoint, sizes):
             image.image_status = "ACTIVE"
             repo.images.append(image)
             digests[(name, f"build-{i}")] = digest
-    ecs = ecs_backends[ACCOUNT][REGION]
+    return repos, digests
+
+
+def generate_scope(endpoint, sizes, account, region, repos, digests):
+    """One account and region's ECS fleet (and Lambda functions) using the registry's images."""
+    images = max(len(digests) // max(len(repos), 1), 1)
+    ecs = ecs_backends[account][region]
 
     def image_of(family, revision):
         name = repos[(family * 7 + revision) % len(repos)]
-        tag = f"build-{(family * 13 + revision * 31) % sizes['images']}"
+        tag = f"build-{(family * 13 + revision * 31) % images}"
         return name, tag
 
     for f in range(sizes["families"]):
@@ -587,8 +639,9 @@ def generate(endpoint, sizes):
             f = (c * sizes["services"] + s) % sizes["families"]
             td = ecs.describe_task_definition(f"family-{f}:{sizes['revisions']}")
             service = ecs.create_service(cluster, f"service-{s}", 1, td.arn)
+            service.running_count = sizes["tasks"]
             name, tag = image_of(f, sizes["revisions"])
-            arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{cluster}/service-{s}/1"
+            arn = f"arn:aws:ecs:{region}:{account}:service-revision/{cluster}/service-{s}/1"
             service.current_service_revisions = [{"arn": arn}]
             REVISIONS[arn] = {"serviceRevisionArn": arn, "serviceArn": service.arn, "clusterArn": cluster_obj.arn,
                               "taskDefinition": td.arn,
@@ -602,6 +655,7 @@ def generate(endpoint, sizes):
                 ecs.tasks.setdefault(cluster, {})[task.task_arn] = task
             service_count += 1
     if sizes["functions"]:
+        kw = dict(endpoint_url=endpoint, region_name=region, **credentials_for(endpoint, account))
         iam = boto3.client("iam", **kw)
         role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam = boto3.client("lambda", **kw)
@@ -609,7 +663,7 @@ def generate(endpoint, sizes):
             name = repos[n % len(repos)]
             lam.create_function(FunctionName=f"function-{n}", PackageType="Image", Role=role,
                                 Code={"ImageUri": f"{HOST}/{name}:build-{n}"})
-    return {"repositories": len(repos), "images": len(repos) * sizes["images"], "services": service_count}
+    return service_count
 
 
 # --- Commands ---------------------------------------------------------------------------------
@@ -633,7 +687,7 @@ def ecr_state():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("fleet", help="a fleet file, or 'generate:standard' / 'generate:small'")
+    parser.add_argument("fleet", help="a fleet file, or 'generate:standard' / 'generate:small' / 'generate:organization'")
     parser.add_argument("--throttle", action="append", default=[], help="OP=N: throttle the first N attempts")
     parser.add_argument("--deny", action="append", default=[], help="OP: always AccessDeniedException")
     parser.add_argument("--latency-ms", type=float, default=0.0)
@@ -646,7 +700,10 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     endpoint = f"http://127.0.0.1:{server.server_address[1]}"
 
-    if args.fleet.startswith("generate:"):
+    if args.fleet == "generate:organization":
+        generated = generate_organization(endpoint)
+        digests, tasks = {}, {"sizes": ORG, "generated": generated}
+    elif args.fleet.startswith("generate:"):
         sizes = dict(STANDARD)
         if args.fleet == "generate:small":
             sizes.update(repositories=3, images=20, clusters=2, services=3, tasks=2, families=5, revisions=3, functions=2)
