@@ -156,16 +156,20 @@ pub async fn connect(base: &SdkConfig, settings: &ScopeSettings) -> Result<Scope
     let others = match &settings.accounts {
         Accounts::This => Vec::new(),
         Accounts::List(list) => list.clone(),
-        Accounts::Organization => match organization_accounts(base).await {
-            Ok((org, list)) => {
-                scopes.organization = Some(org);
-                list
+        Accounts::Organization => {
+            // One endpoint per partition, which the SDK resolves from any region of it.
+            let client = aws_sdk_organizations::Client::new(base);
+            match organization_accounts(&client).await {
+                Ok((org, list)) => {
+                    scopes.organization = Some(org);
+                    list
+                }
+                Err(gap) => {
+                    scopes.unreachable.push(gap);
+                    Vec::new()
+                }
             }
-            Err(gap) => {
-                scopes.unreachable.push(gap);
-                Vec::new()
-            }
-        },
+        }
     };
     let others: BTreeSet<String> = others.into_iter().filter(|a| *a != account).collect();
     let pairs: Vec<(&String, &String)> = others
@@ -262,8 +266,9 @@ impl ProvideCredentials for Primed {
 
 /// The organization's id and its ACTIVE accounts. Only the management account or a delegated
 /// administrator may list them.
-async fn organization_accounts(base: &SdkConfig) -> Result<(String, Vec<String>), ScanGap> {
-    let client = aws_sdk_organizations::Client::new(&in_region(base, "us-east-1"));
+pub async fn organization_accounts(
+    client: &aws_sdk_organizations::Client,
+) -> Result<(String, Vec<String>), ScanGap> {
     let pages: Vec<_> = client
         .list_accounts()
         .into_paginator()

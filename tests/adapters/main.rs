@@ -5,6 +5,7 @@
 mod support;
 
 mod fleet;
+mod organization;
 mod sources;
 
 use std::collections::BTreeSet;
