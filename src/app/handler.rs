@@ -11,6 +11,7 @@ use super::incident::{check_retirement, diagnose_pull_failure};
 use super::run::{RunSettings, run};
 use crate::act::Deadline;
 use crate::aws::sns::Notifier;
+use crate::limit::Limiter;
 use crate::scopes::Scopes;
 
 /// Handles one event. Only a scheduled `prune` (with `DRY_RUN=false`) can delete anything.
@@ -41,7 +42,13 @@ pub async fn handle<N: Notifier>(
             )
             .await
         }
-        Trigger::Retirement(r) => check_retirement(scopes, notifier, &r, now).await,
+        Trigger::Retirement(r) => {
+            let limit = Limiter::with_ecs_rate(
+                config.scan.concurrency,
+                config.scan.ecs_requests_per_second,
+            );
+            check_retirement(scopes, notifier, &limit, &r, now).await
+        }
         Trigger::PullFailure(p) => diagnose_pull_failure(scopes, notifier, &p, now).await,
         Trigger::Ignored { reason } => {
             tracing::info!(%reason, "event ignored");

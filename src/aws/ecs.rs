@@ -6,6 +6,7 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 
 use super::{AwsError, arn_name};
+use crate::limit::Page;
 use ecr_warden_core::digest::Digest;
 use ecr_warden_core::usage::ContainerImage;
 
@@ -61,13 +62,18 @@ pub struct TaskInfo {
     pub containers: Vec<PinnedContainer>,
 }
 
-/// The ECS calls the usage scan makes. Every list call follows its pages to the end.
+/// The ECS calls the usage scan makes, one request each: a list call returns one page and the
+/// next page's token (the caller paces every page, see [`crate::limit::Limiter::ecs_pages`]).
 pub trait EcsApi: Sync {
-    fn list_clusters(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+    fn list_clusters(
+        &self,
+        token: Option<String>,
+    ) -> impl Future<Output = Result<Page<String>, AwsError>> + Send;
     fn list_services(
         &self,
         cluster: &str,
-    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+        token: Option<String>,
+    ) -> impl Future<Output = Result<Page<String>, AwsError>> + Send;
     /// At most [`DESCRIBE_SERVICES_BATCH`] services.
     fn describe_services(
         &self,
@@ -85,7 +91,8 @@ pub trait EcsApi: Sync {
         cluster: &str,
         stopped: bool,
         service: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+        token: Option<String>,
+    ) -> impl Future<Output = Result<Page<String>, AwsError>> + Send;
     /// At most [`DESCRIBE_TASKS_BATCH`] tasks.
     fn describe_tasks(
         &self,
@@ -95,7 +102,8 @@ pub trait EcsApi: Sync {
     /// Every ACTIVE task-definition revision of the account and region, as (family, revision).
     fn list_active_task_definitions(
         &self,
-    ) -> impl Future<Output = Result<Vec<(String, u32)>, AwsError>> + Send;
+        token: Option<String>,
+    ) -> impl Future<Output = Result<Page<(String, u32)>, AwsError>> + Send;
     fn describe_task_definition(
         &self,
         family: &str,
@@ -129,27 +137,31 @@ fn pinned(name: Option<&str>, image: Option<&str>, digest: Option<&str>) -> Pinn
 }
 
 impl EcsApi for Client {
-    async fn list_clusters(&self) -> Result<Vec<String>, AwsError> {
-        self.list_clusters()
+    async fn list_clusters(&self, token: Option<String>) -> Result<Page<String>, AwsError> {
+        let out = self
+            .list_clusters()
             .max_results(PAGE_SIZE)
-            .into_paginator()
-            .items()
+            .set_next_token(token)
             .send()
-            .try_collect()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListClusters", "account", e))
+            .map_err(|e| AwsError::from_sdk("ecs:ListClusters", "account", e))?;
+        Ok((out.cluster_arns().to_vec(), out.next_token))
     }
 
-    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
-        self.list_services()
+    async fn list_services(
+        &self,
+        cluster: &str,
+        token: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        let out = self
+            .list_services()
             .cluster(cluster)
             .max_results(PAGE_SIZE)
-            .into_paginator()
-            .items()
+            .set_next_token(token)
             .send()
-            .try_collect()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListServices", format!("cluster {cluster}"), e))
+            .map_err(|e| AwsError::from_sdk("ecs:ListServices", format!("cluster {cluster}"), e))?;
+        Ok((out.service_arns().to_vec(), out.next_token))
     }
 
     async fn describe_services(
@@ -241,23 +253,24 @@ impl EcsApi for Client {
         cluster: &str,
         stopped: bool,
         service: Option<&str>,
-    ) -> Result<Vec<String>, AwsError> {
+        token: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
         let status = if stopped {
             DesiredStatus::Stopped
         } else {
             DesiredStatus::Running
         };
-        self.list_tasks()
+        let out = self
+            .list_tasks()
             .cluster(cluster)
             .desired_status(status)
             .set_service_name(service.map(str::to_string))
             .max_results(PAGE_SIZE)
-            .into_paginator()
-            .items()
+            .set_next_token(token)
             .send()
-            .try_collect()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", format!("cluster {cluster}"), e))
+            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", format!("cluster {cluster}"), e))?;
+        Ok((out.task_arns().to_vec(), out.next_token))
     }
 
     async fn describe_tasks(
@@ -302,18 +315,21 @@ impl EcsApi for Client {
             .collect())
     }
 
-    async fn list_active_task_definitions(&self) -> Result<Vec<(String, u32)>, AwsError> {
-        let arns: Vec<String> = self
+    async fn list_active_task_definitions(
+        &self,
+        token: Option<String>,
+    ) -> Result<Page<(String, u32)>, AwsError> {
+        let out = self
             .list_task_definitions()
             .status(TaskDefinitionStatus::Active)
             .max_results(PAGE_SIZE)
-            .into_paginator()
-            .items()
+            .set_next_token(token)
             .send()
-            .try_collect()
             .await
             .map_err(|e| AwsError::from_sdk("ecs:ListTaskDefinitions", "account", e))?;
-        arns.iter()
+        let listed: Result<Vec<_>, _> = out
+            .task_definition_arns()
+            .iter()
             .map(|arn| {
                 parse_task_definition(arn).ok_or_else(|| {
                     AwsError::invalid(
@@ -323,7 +339,8 @@ impl EcsApi for Client {
                     )
                 })
             })
-            .collect()
+            .collect();
+        Ok((listed?, out.next_token))
     }
 
     async fn describe_task_definition(

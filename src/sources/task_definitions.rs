@@ -13,6 +13,7 @@ use ecr_warden_core::usage::{Family, Pinner, RevisionPin, Usage};
 use super::{Scope, UsageSource, keep_ok};
 use crate::aws::arn_name;
 use crate::aws::ecs::EcsApi;
+use crate::limit::EcsBucket;
 
 /// The account's ACTIVE task-definition revisions, by family (not yet described).
 pub struct TaskDefinitionFamilies;
@@ -34,7 +35,13 @@ impl UsageSource for TaskDefinitionFamilies {
 /// Lists every ACTIVE revision in one listing (far fewer calls than a listing per family).
 pub async fn list_families<E: EcsApi>(ecs: &E, scope: &Scope<'_>) -> Usage {
     let mut usage = Usage::default();
-    let listed = scope.limit.ecs(ecs.list_active_task_definitions()).await;
+    let listed = (scope.limit)
+        .ecs_pages(
+            EcsBucket::TaskDefinitionRead,
+            "ecs:ListTaskDefinitions",
+            |t| ecs.list_active_task_definitions(t),
+        )
+        .await;
     for (family, revision) in keep_ok(listed, &mut usage.gaps).unwrap_or_default() {
         usage
             .families
@@ -86,11 +93,12 @@ pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut 
         );
         wanted.extend(needed.into_iter().map(|(r, _)| (family.clone(), r)));
     }
-    let described = join_all(
-        wanted
-            .iter()
-            .map(|(f, r)| scope.limit.ecs(ecs.describe_task_definition(f, *r))),
-    )
+    let described = join_all(wanted.iter().map(|(f, r)| {
+        (scope.limit).ecs(
+            EcsBucket::TaskDefinitionRead,
+            ecs.describe_task_definition(f, *r),
+        )
+    }))
     .await;
     for ((family, revision), result) in wanted.into_iter().zip(described) {
         if let Some(containers) = keep_ok(result, &mut usage.gaps) {

@@ -6,6 +6,7 @@ mod support;
 
 mod fleet;
 mod organization;
+mod retirement;
 mod sources;
 
 use std::collections::BTreeSet;

@@ -2,6 +2,10 @@
 //! will replace pull their pinned digests again. Check that each still exists and is pullable, and
 //! alert at once if not, before the maintenance window. Never deletes.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::future::join_all;
+
 use ecr_warden_core::report::{Mode, Report};
 use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::{Consumer, Usage, Use};
@@ -10,29 +14,27 @@ use crate::app::event::{Entity, RETIREMENT_CODE, Retirement};
 use crate::app::run::send_alert;
 
 use super::lookup::{look_up, scope_of};
-use crate::aws::AwsError;
-use crate::aws::ecs::{DESCRIBE_TASKS_BATCH, EcsApi, ServiceInfo};
+use crate::aws::ecs::{DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH, EcsApi, ServiceInfo};
 use crate::aws::sns::Notifier;
+use crate::limit::{EcsBucket, Limiter};
 use crate::scopes::Scopes;
 use crate::sources::ecs::services::{deployments, revision_uses};
 use crate::sources::ecs::tasks::task_uses;
+use crate::sources::{batches, keep_ok};
 
 /// Checks the images of every task and service a retirement event names, in the account and
 /// region the event comes from; each image is looked up in the registry its reference names.
 pub async fn check_retirement<N: Notifier>(
     scopes: &Scopes,
     notifier: Option<&N>,
+    limit: &Limiter,
     event: &Retirement,
     now: Timestamp,
 ) -> Report {
     let mut usage = Usage::default();
     match scope_of(scopes, event.account.as_deref(), event.region.as_deref()) {
         Ok(scope) => {
-            for entity in &event.entities {
-                if let Err(e) = add_entity(&scope.clients.ecs, entity, &mut usage).await {
-                    usage.gaps.push(e.into());
-                }
-            }
+            add_entities(&scope.clients.ecs, limit, &event.entities, &mut usage).await;
             if scopes.several() {
                 usage.uses = (usage.uses.into_iter())
                     .map(|u| Use {
@@ -71,36 +73,87 @@ pub async fn check_retirement<N: Notifier>(
     report
 }
 
-/// Adds what one entity will pull when it is replaced.
-async fn add_entity<E: EcsApi>(
-    ecs: &E,
-    entity: &Entity,
-    usage: &mut Usage,
-) -> Result<(), AwsError> {
-    match entity {
-        Entity::Task {
-            cluster: Some(cluster),
-            id,
-        } => add_tasks(ecs, cluster, std::slice::from_ref(id), usage).await,
-        Entity::Task { cluster: None, id } => {
-            // Named by id alone: look in every cluster.
-            for cluster in ecs.list_clusters().await? {
-                add_tasks(ecs, &cluster, std::slice::from_ref(id), usage).await?;
+/// Adds what the event's tasks and services will pull when they are replaced. Tasks are described
+/// 100 at a time per cluster (a task named by id alone is looked for in every cluster), services 10
+/// at a time, every call paced like the scan's; each failed call is a gap.
+pub async fn add_entities<E: EcsApi>(ecs: &E, limit: &Limiter, entities: &[Entity], usage: &mut Usage) {
+    let mut tasks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut loose: Vec<&String> = Vec::new();
+    let mut services: BTreeMap<&String, Vec<String>> = BTreeMap::new();
+    for entity in entities {
+        match entity {
+            Entity::Task {
+                cluster: Some(cluster),
+                id,
+            } => {
+                tasks.entry(cluster.clone()).or_default().insert(id.clone());
             }
-            Ok(())
+            Entity::Task { cluster: None, id } => loose.push(id),
+            Entity::Service { cluster, service } => {
+                services.entry(cluster).or_default().push(service.clone())
+            }
         }
-        Entity::Service { cluster, service } => {
-            for s in ecs
-                .describe_services(cluster, std::slice::from_ref(service))
-                .await?
-            {
-                add_service(ecs, cluster, &s, usage).await?;
-            }
-            let tasks = ecs.list_tasks(cluster, false, Some(service)).await?;
-            for batch in tasks.chunks(DESCRIBE_TASKS_BATCH) {
-                add_tasks(ecs, cluster, batch, usage).await?;
-            }
-            Ok(())
+    }
+    if !loose.is_empty() {
+        let clusters = limit.ecs_pages(EcsBucket::ClusterRead, "ecs:ListClusters", |t| {
+            ecs.list_clusters(t)
+        });
+        for cluster in keep_ok(clusters.await, &mut usage.gaps).unwrap_or_default() {
+            let ids = tasks.entry(cluster).or_default();
+            ids.extend(loose.iter().map(|id| id.to_string()));
+        }
+    }
+    let service_batches: Vec<_> = (services.iter())
+        .flat_map(|(c, s)| batches(*c, s, DESCRIBE_SERVICES_BATCH))
+        .collect();
+    let described = join_all(service_batches.iter().map(|(c, b)| async move {
+        (
+            *c,
+            limit
+                .ecs(EcsBucket::ServiceRead, ecs.describe_services(c, b))
+                .await,
+        )
+    }))
+    .await;
+    for (cluster, result) in described {
+        for service in keep_ok(result, &mut usage.gaps).unwrap_or_default() {
+            add_service(ecs, limit, cluster, &service, usage).await;
+        }
+    }
+    let listed = join_all(services.iter().flat_map(|(c, names)| {
+        names.iter().map(move |s| async move {
+            let pages = limit.ecs_pages(EcsBucket::ClusterResourceRead, "ecs:ListTasks", |t| {
+                ecs.list_tasks(c, false, Some(s), t)
+            });
+            (*c, pages.await)
+        })
+    }))
+    .await;
+    for (cluster, result) in listed {
+        let ids = keep_ok(result, &mut usage.gaps).unwrap_or_default();
+        tasks.entry(cluster.clone()).or_default().extend(ids);
+    }
+    let task_batches: Vec<_> = (tasks.iter())
+        .flat_map(|(c, ids)| {
+            batches(
+                c,
+                &ids.iter().cloned().collect::<Vec<_>>(),
+                DESCRIBE_TASKS_BATCH,
+            )
+        })
+        .collect();
+    let described = join_all(task_batches.iter().map(|(c, b)| async move {
+        (
+            *c,
+            limit
+                .ecs(EcsBucket::ClusterResourceRead, ecs.describe_tasks(c, b))
+                .await,
+        )
+    }))
+    .await;
+    for (cluster, result) in described {
+        for task in keep_ok(result, &mut usage.gaps).unwrap_or_default() {
+            usage.uses.extend(task_uses(cluster, &task, false));
         }
     }
 }
@@ -108,12 +161,21 @@ async fn add_entity<E: EcsApi>(
 /// Adds what a service's deployments run and what its service revisions pinned.
 async fn add_service<E: EcsApi>(
     ecs: &E,
+    limit: &Limiter,
     cluster: &str,
     s: &ServiceInfo,
     usage: &mut Usage,
-) -> Result<(), AwsError> {
-    for d in deployments(cluster, s).flatten() {
-        for c in ecs.describe_task_definition(&d.family, d.revision).await? {
+) {
+    let runs: Vec<_> = deployments(cluster, s).flatten().collect();
+    let described = join_all(runs.iter().map(|d| {
+        limit.ecs(
+            EcsBucket::TaskDefinitionRead,
+            ecs.describe_task_definition(&d.family, d.revision),
+        )
+    }))
+    .await;
+    for (d, result) in runs.iter().zip(described) {
+        for c in keep_ok(result, &mut usage.gaps).unwrap_or_default() {
             usage.uses.push(Use {
                 consumer: Consumer::ServiceDeployment {
                     cluster: cluster.to_string(),
@@ -127,9 +189,10 @@ async fn add_service<E: EcsApi>(
         }
     }
     if s.revision_arns.is_empty() {
-        return Ok(());
+        return;
     }
-    match ecs.describe_service_revisions(&s.revision_arns).await {
+    let revisions = ecs.describe_service_revisions(&s.revision_arns);
+    match limit.ecs(EcsBucket::ServiceRevisionRead, revisions).await {
         Ok(batch) => {
             for r in &batch.revisions {
                 usage.uses.extend(revision_uses(cluster, r));
@@ -140,17 +203,4 @@ async fn add_service<E: EcsApi>(
             s.name
         )),
     }
-    Ok(())
-}
-
-async fn add_tasks<E: EcsApi>(
-    ecs: &E,
-    cluster: &str,
-    ids: &[String],
-    usage: &mut Usage,
-) -> Result<(), AwsError> {
-    for task in ecs.describe_tasks(cluster, ids).await? {
-        usage.uses.extend(task_uses(cluster, &task, false));
-    }
-    Ok(())
 }

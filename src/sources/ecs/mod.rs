@@ -13,6 +13,7 @@ use ecr_warden_core::usage::Usage;
 use super::{Scope, UsageSource};
 use crate::aws::arn_name;
 use crate::aws::ecs::EcsApi;
+use crate::limit::EcsBucket;
 
 /// ECS services (deployments, task sets, pinned revisions) and tasks.
 pub struct EcsServicesAndTasks;
@@ -30,7 +31,11 @@ impl UsageSource for EcsServicesAndTasks {
 /// Lists the clusters, then scans their services and tasks (only those `CLUSTERS` names, when it
 /// names some: the others are reported as not scanned).
 pub async fn scan<E: EcsApi>(ecs: &E, scope: &Scope<'_>) -> Usage {
-    let listed = scope.limit.ecs(ecs.list_clusters()).await;
+    let listed = (scope.limit)
+        .ecs_pages(EcsBucket::ClusterRead, "ecs:ListClusters", |t| {
+            ecs.list_clusters(t)
+        })
+        .await;
     let configured = &scope.settings.clusters;
     let mut usage = Usage::default();
     let clusters = match (listed, configured.is_empty()) {

@@ -12,24 +12,33 @@ use crate::aws::ecs::{
     DESCRIBE_REVISIONS_BATCH, DESCRIBE_SERVICES_BATCH, EcsApi, RevisionBatch, RevisionInfo,
     ServiceInfo, parse_task_definition,
 };
+use crate::limit::EcsBucket;
 use crate::sources::{Scope, batches, keep_ok};
 
 /// Lists and describes the services of every cluster, then their pinned service revisions.
 pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) -> Usage {
     let mut usage = Usage::default();
     let limit = scope.limit;
-    let listed = join_all(clusters.iter().map(|c| limit.ecs(ecs.list_services(c)))).await;
+    let listed = join_all(clusters.iter().map(|c| {
+        limit.ecs_pages(EcsBucket::ServiceRead, "ecs:ListServices", move |t| {
+            ecs.list_services(c, t)
+        })
+    }))
+    .await;
     let service_batches: Vec<(&String, Vec<String>)> = clusters
         .iter()
         .zip(listed)
         .filter_map(|(c, r)| keep_ok(r, &mut usage.gaps).map(|s| (c, s)))
         .flat_map(|(c, s)| batches(c, &s, DESCRIBE_SERVICES_BATCH))
         .collect();
-    let described = join_all(
-        service_batches
-            .iter()
-            .map(|(c, b)| async move { (*c, limit.ecs(ecs.describe_services(c, b)).await) }),
-    )
+    let described = join_all(service_batches.iter().map(|(c, b)| async move {
+        (
+            *c,
+            limit
+                .ecs(EcsBucket::ServiceRead, ecs.describe_services(c, b))
+                .await,
+        )
+    }))
     .await;
 
     let mut revision_arns: BTreeMap<&String, Vec<String>> = BTreeMap::new();
@@ -67,7 +76,12 @@ pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) ->
         .flat_map(|(cluster, arns)| batches(cluster, &arns, DESCRIBE_REVISIONS_BATCH))
         .collect();
     let revisions = join_all(revision_batches.iter().map(|(c, b)| async move {
-        let answer = limit.ecs(ecs.describe_service_revisions(b)).await;
+        let answer = limit
+            .ecs(
+                EcsBucket::ServiceRevisionRead,
+                ecs.describe_service_revisions(b),
+            )
+            .await;
         (*c, b.as_slice(), answer)
     }))
     .await;

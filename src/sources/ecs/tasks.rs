@@ -7,6 +7,7 @@ use ecr_warden_core::usage::{Consumer, Usage, Use};
 
 use crate::aws::arn_name;
 use crate::aws::ecs::{DESCRIBE_TASKS_BATCH, EcsApi, TaskInfo};
+use crate::limit::EcsBucket;
 use crate::sources::{Scope, batches, keep_ok};
 
 /// Lists and describes the tasks of every cluster.
@@ -21,9 +22,13 @@ pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) ->
         clusters
             .iter()
             .flat_map(|c| statuses.iter().map(move |&s| (c, s)))
-            .map(
-                |(c, s)| async move { ((c, s), scope.limit.ecs(ecs.list_tasks(c, s, None)).await) },
-            ),
+            .map(|(c, s)| async move {
+                let pages =
+                    (scope.limit).ecs_pages(EcsBucket::ClusterResourceRead, "ecs:ListTasks", |t| {
+                        ecs.list_tasks(c, s, None, t)
+                    });
+                ((c, s), pages.await)
+            }),
     )
     .await;
     let task_batches: Vec<((&String, bool), Vec<String>)> = listed
@@ -32,7 +37,13 @@ pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) ->
         .flat_map(|(key, t)| batches(key, &t, DESCRIBE_TASKS_BATCH))
         .collect();
     let described = join_all(task_batches.iter().map(|((c, s), b)| async move {
-        (*c, *s, scope.limit.ecs(ecs.describe_tasks(c, b)).await)
+        (
+            *c,
+            *s,
+            (scope.limit)
+                .ecs(EcsBucket::ClusterResourceRead, ecs.describe_tasks(c, b))
+                .await,
+        )
     }))
     .await;
     for (cluster, stopped, result) in described {
