@@ -15,6 +15,7 @@ use ecr_warden_core::usage::{Blocks, ScanGap, Usage};
 
 use crate::aws::AwsError;
 use crate::aws::ecr::{EcrApi, IMAGE_ID_BATCH, ImageId};
+use crate::cache::Cache;
 use crate::limit::Limiter;
 use crate::sources::keep_ok;
 
@@ -39,13 +40,14 @@ pub async fn complete_inventory<R: EcrApi>(
 /// policies; and the registry's policy and replication rules.
 pub async fn list_managed<R: EcrApi>(
     ecr: &R,
-    region: Option<&str>,
+    region: &str,
     policy: &Policy,
+    cache: &Cache,
     concurrency: usize,
 ) -> (Inventory, Vec<ScanGap>) {
     let limit = Limiter::new(concurrency);
     let mut gaps = Vec::new();
-    let mut inventory = Inventory::for_region(region);
+    let mut inventory = Inventory::for_region(Some(region));
     let (registry, registry_policy, repositories) = futures_util::join!(
         limit.call(ecr.registry()),
         limit.call(ecr.registry_policy()),
@@ -68,9 +70,18 @@ pub async fn list_managed<R: EcrApi>(
         managed = managed.len(),
         "listing the images of managed repositories"
     );
-    let listed = join_all(managed.iter().map(|repo| async {
+    let registry = format!(
+        "{}:{region}",
+        inventory.account.as_deref().unwrap_or("unknown")
+    );
+    let (limit, registry) = (&limit, &registry);
+    let listed = join_all(managed.iter().map(|repo| async move {
+        let children = Children {
+            cache,
+            key: format!("{registry}:{repo}"),
+        };
         futures_util::join!(
-            list_repository(ecr, repo, &limit),
+            list_repository(ecr, repo, limit, children),
             limit.call(ecr.lifecycle_policy(repo)),
             limit.call(ecr.repository_policy(repo)),
         )
@@ -110,22 +121,29 @@ async fn list_repository<R: EcrApi>(
     ecr: &R,
     repo: &str,
     limit: &Limiter,
+    known: Children<'_>,
 ) -> Result<Vec<ecr_warden_core::Image>, AwsError> {
     let mut images = limit.call(ecr.list_images(repo)).await?;
-    let indexes: Vec<Digest> = images
-        .iter()
-        .filter(|i| i.is_index())
-        .map(|i| i.digest)
-        .collect();
+    // An index's children are part of its manifest, which its digest names: read each once.
+    let mut by_index: BTreeMap<Digest, Vec<Digest>> = BTreeMap::new();
+    let mut unknown: Vec<Digest> = Vec::new();
+    for index in images.iter().filter(|i| i.is_index()) {
+        match known.cache.index_children(&known.key(&index.digest)) {
+            Some(children) => drop(by_index.insert(index.digest, children)),
+            None => unknown.push(index.digest),
+        }
+    }
     let children = join_all(
-        indexes
+        unknown
             .chunks(IMAGE_ID_BATCH)
             .map(|b| limit.call(ecr.index_children(repo, b))),
     )
     .await;
-    let mut by_index: BTreeMap<Digest, Vec<Digest>> = BTreeMap::new();
     for batch in children {
-        by_index.extend(batch?);
+        for (index, children) in batch? {
+            (known.cache).keep_index_children(known.key(&index), children.clone());
+            by_index.insert(index, children);
+        }
     }
     for image in &mut images {
         if let Some(children) = by_index.remove(&image.digest) {
@@ -133,6 +151,19 @@ async fn list_repository<R: EcrApi>(
         }
     }
     Ok(images)
+}
+
+/// The cached children of a repository's image indexes.
+struct Children<'a> {
+    cache: &'a Cache,
+    /// Registry and repository.
+    key: String,
+}
+
+impl Children<'_> {
+    fn key(&self, index: &Digest) -> String {
+        format!("{}@{index}", self.key)
+    }
 }
 
 /// Looks up only the images usage names (no repository is listed in full): for checks that must

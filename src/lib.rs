@@ -29,6 +29,7 @@
 pub mod act;
 pub mod app;
 pub mod aws;
+pub mod cache;
 pub mod inventory;
 pub mod limit;
 pub mod scopes;

@@ -73,6 +73,14 @@ fn every_handler_variable_is_set_from_a_parameter() {
         .collect();
     for variable in VARIABLES {
         let value = &env[variable];
+        if variable == "CACHE_URI" {
+            let uri = tagged(value, "!Sub").and_then(Value::as_str).unwrap();
+            assert_eq!(
+                uri, "s3://${Cache}/ecr-warden/cache.json",
+                "the stack's own bucket"
+            );
+            continue;
+        }
         let source = reference(value).unwrap_or_else(|| panic!("{variable} is not set with !Ref"));
         if variable == "SNS_TOPIC_ARN" {
             assert_eq!(source, "Alerts", "alerts go to the stack's topic");
@@ -167,6 +175,7 @@ fn other_permissions_are_read_only_or_scoped() {
                 "kms:GenerateDataKey",
                 "kms:Decrypt",
                 "sts:AssumeRole",
+                "s3:PutObject",
             ];
             assert!(
                 read_only || allowed_writes.contains(&action.as_str()),
@@ -178,6 +187,14 @@ fn other_permissions_are_read_only_or_scoped() {
                     .and_then(Value::as_str)
                     .unwrap();
                 assert_eq!(role, "arn:${AWS::Partition}:iam::*:role/${ScanRoleName}");
+            }
+            if action == "s3:PutObject" {
+                let key = tagged(&s["Resource"], "!Sub").and_then(Value::as_str);
+                assert_eq!(
+                    key,
+                    Some("arn:${AWS::Partition}:s3:::${Cache}/ecr-warden/*"),
+                    "write only the cache"
+                );
             }
             if action == "sns:Publish" {
                 assert_eq!(

@@ -179,7 +179,7 @@ async fn lifecycle_preview(
         guard_tag_prefix: None,
         ..config.run_settings()
     };
-    let planned = scan_and_plan(&aws.scopes, &settings, now).await;
+    let planned = scan_and_plan(&aws.scopes, &settings, now, &Deadline::none()).await;
     // The first region whose registry has the repository.
     let found = planned.iter().find_map(|p| {
         let repo = p.inventory.repositories.get(repository)?;

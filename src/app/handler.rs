@@ -66,6 +66,7 @@ impl Config {
             scan: self.scan.clone(),
             dry_run: self.dry_run,
             guard_tag_prefix: self.guard_tag_prefix.clone(),
+            cache: self.cache.clone(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod incident;
 pub mod lambda;
 pub mod metrics;
 pub mod output;
+pub mod overtime;
 pub mod run;
 
 use std::process::ExitCode;

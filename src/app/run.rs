@@ -12,11 +12,13 @@ use ecr_warden_core::report::{GuardReport, Mode, Report};
 use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::Usage;
 
+use super::overtime::out_of_time;
 use crate::act::{Deadline, apply_guards, prune};
 use crate::aws::sns::Notifier;
+use crate::cache::{Cache, CacheLocation};
 use crate::inventory::{complete_inventory, list_managed};
 use crate::scopes::{Scope, Scopes};
-use crate::sources::{ScanSettings, scan_scopes};
+use crate::sources::{Progress, ScanSettings, scan_scopes};
 
 /// Everything a run needs to know besides the clients.
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// Tag every in-use digest with this prefix plus its first 12 hex digits (`GUARD_TAG_PREFIX`).
     pub guard_tag_prefix: Option<String>,
+    /// Where answers that never change are kept between runs (`CACHE_URI`).
+    pub cache: CacheLocation,
 }
 
 /// One of this account's registries, scanned and planned.
@@ -46,7 +50,7 @@ pub async fn run<N: Notifier>(
     now: Timestamp,
     deadline: &Deadline,
 ) -> Report {
-    let planned = scan_and_plan(scopes, settings, now).await;
+    let planned = scan_and_plan(scopes, settings, now, deadline).await;
     let mut parts = Vec::new();
     for p in planned {
         let report = act(&p, settings, mode, deadline).await;
@@ -100,17 +104,45 @@ pub async fn scan_and_plan<'a>(
     scopes: &'a Scopes,
     settings: &RunSettings,
     now: Timestamp,
+    deadline: &Deadline,
 ) -> Vec<Planned<'a>> {
     // The managed repositories are listed while the usage sources scan (ECS mostly waits on its
     // rate limit); the images usage names elsewhere are looked up afterwards.
     let concurrency = settings.scan.concurrency;
-    let (usages, listed) = futures_util::join!(
-        scan_scopes(scopes, &settings.scan, now),
-        join_all(scopes.home.iter().map(|home| {
-            let region = Some(home.origin.region.as_str());
-            list_managed(&home.clients.ecr, region, &settings.policy, concurrency)
-        })),
-    );
+    let s3 = &scopes.home[0].clients.s3;
+    let (cache, load_warning) = Cache::load(&settings.cache, s3).await;
+    let progress = Progress::default();
+    let scanning = async {
+        futures_util::join!(
+            scan_scopes(scopes, &cache, &progress, &settings.scan, now),
+            join_all(scopes.home.iter().map(|home| {
+                let region = home.origin.region.as_str();
+                list_managed(
+                    &home.clients.ecr,
+                    region,
+                    &settings.policy,
+                    &cache,
+                    concurrency,
+                )
+            })),
+        )
+    };
+    // A scan that cannot finish in time stops; what it learnt is still cached.
+    let budget = deadline.scan_budget();
+    let scanned = match budget {
+        Some(budget) => tokio::time::timeout(budget, scanning).await.ok(),
+        None => Some(scanning.await),
+    };
+    let save_warning = cache.save(s3).await;
+    let Some((usages, listed)) = scanned else {
+        let budget = budget.unwrap_or_default();
+        let mut planned = out_of_time(scopes, &progress, budget, settings, now);
+        planned[0]
+            .plan
+            .warnings
+            .extend(load_warning.into_iter().chain(save_warning));
+        return planned;
+    };
     let mut planned = Vec::new();
     for (home, (mut inventory, mut gaps)) in scopes.home.iter().zip(listed) {
         let ecr = &home.clients.ecr;
@@ -126,6 +158,19 @@ pub async fn scan_and_plan<'a>(
             inventory,
             plan,
         });
+    }
+    if let Some(first) = planned.first_mut() {
+        let stats = cache.stats();
+        if settings.cache != CacheLocation::Off {
+            first.plan.notes.push(format!(
+                "cache {}: {} answers from earlier runs, {} asked afresh",
+                settings.cache, stats.hits, stats.misses
+            ));
+        }
+        first
+            .plan
+            .warnings
+            .extend(load_warning.into_iter().chain(save_warning));
     }
     planned
 }

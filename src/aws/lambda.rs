@@ -15,8 +15,16 @@ pub struct AliasInfo {
     pub versions: Vec<String>,
 }
 
-/// A function's image, as Lambda holds it.
+/// A published version, and what tells it apart from a version of the same number of a function
+/// that was deleted and created again (numbers restart then): its code hash and modification time.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub version: String,
+    pub stamp: String,
+}
+
+/// A function's image, as Lambda holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionImage {
     /// `Code.ImageUri`: what was configured.
     pub image_uri: String,
@@ -28,11 +36,11 @@ pub struct FunctionImage {
 pub trait LambdaApi: Sync {
     /// Names of functions whose package type is Image.
     fn list_image_functions(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
-    /// Published version numbers of a function (without `$LATEST`).
+    /// Published versions of a function (without `$LATEST`).
     fn list_versions(
         &self,
         function: &str,
-    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<VersionInfo>, AwsError>> + Send;
     fn list_aliases(
         &self,
         function: &str,
@@ -62,7 +70,7 @@ impl LambdaApi for Client {
             .collect())
     }
 
-    async fn list_versions(&self, function: &str) -> Result<Vec<String>, AwsError> {
+    async fn list_versions(&self, function: &str) -> Result<Vec<VersionInfo>, AwsError> {
         let versions: Vec<_> = self
             .list_versions_by_function()
             .function_name(function)
@@ -81,9 +89,18 @@ impl LambdaApi for Client {
             })?;
         Ok(versions
             .iter()
-            .filter_map(|v| v.version())
-            .filter(|v| *v != "$LATEST")
-            .map(str::to_string)
+            .filter_map(|v| {
+                let stamp = format!(
+                    "{}:{}",
+                    v.code_sha256().unwrap_or_default(),
+                    v.last_modified().unwrap_or_default()
+                );
+                Some(VersionInfo {
+                    version: v.version()?.to_string(),
+                    stamp,
+                })
+            })
+            .filter(|v| v.version != "$LATEST")
             .collect())
     }
 

@@ -1,4 +1,5 @@
-//! Amazon S3: reading usage documents (one object, or every object under a prefix).
+//! Amazon S3: reading usage documents (one object, or every object under a prefix), and the
+//! cache's one object.
 
 use std::future::Future;
 
@@ -29,6 +30,13 @@ pub trait S3Api: Sync {
         bucket: &str,
         key: &str,
     ) -> impl Future<Output = Result<S3Object, AwsError>> + Send;
+    /// Writes one object.
+    fn put_text(
+        &self,
+        bucket: &str,
+        key: &str,
+        text: String,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 impl S3Api for Client {
@@ -75,5 +83,17 @@ impl S3Api for Client {
             text,
             last_modified,
         })
+    }
+
+    async fn put_text(&self, bucket: &str, key: &str, text: String) -> Result<(), AwsError> {
+        self.put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(text.into_bytes().into())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("s3:PutObject", format!("s3://{bucket}/{key}"), e))?;
+        Ok(())
     }
 }

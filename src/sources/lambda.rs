@@ -9,7 +9,8 @@ use futures_util::future::{BoxFuture, join_all};
 use ecr_warden_core::usage::{Consumer, Usage, Use};
 
 use super::{Scope, UsageSource, keep_ok};
-use crate::aws::lambda::{AliasInfo, LambdaApi};
+use crate::aws::AwsError;
+use crate::aws::lambda::{AliasInfo, FunctionImage, LambdaApi};
 
 /// Lambda functions' images.
 pub struct LambdaFunctions;
@@ -43,8 +44,8 @@ pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
     }))
     .await;
 
-    // (function, qualifier to read, consumers' qualifiers)
-    let mut reads: Vec<(&String, String, Vec<String>)> = Vec::new();
+    // (function, qualifier to read, consumers' qualifiers, the version's stamp)
+    let mut reads: Vec<(&String, String, Vec<String>, Option<String>)> = Vec::new();
     for (function, (versions, aliases)) in functions.iter().zip(listed) {
         let (Some(versions), Some(aliases)) = (
             keep_ok(versions, &mut usage.gaps),
@@ -52,20 +53,22 @@ pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
         ) else {
             continue;
         };
-        let qualifiers = qualifiers(&versions, aliases, settings.lambda_versions);
-        reads.extend(
-            qualifiers
-                .into_iter()
-                .map(|(q, users)| (function, q, users)),
-        );
+        let numbers: Vec<String> = versions.iter().map(|v| v.version.clone()).collect();
+        let qualifiers = qualifiers(&numbers, aliases, settings.lambda_versions);
+        reads.extend(qualifiers.into_iter().map(|(q, users)| {
+            let stamp = (versions.iter())
+                .find(|v| v.version == q)
+                .map(|v| v.stamp.clone());
+            (function, q, users, stamp)
+        }));
     }
     let images = join_all(
         reads
             .iter()
-            .map(|(f, q, _)| limit.call(lambda.function_image(f, q))),
+            .map(|(f, q, _, stamp)| function_image(lambda, scope, f, q, stamp.as_deref())),
     )
     .await;
-    for ((function, _, users), result) in reads.into_iter().zip(images) {
+    for ((function, _, users, _), result) in reads.into_iter().zip(images) {
         let Some(Some(image)) = keep_ok(result, &mut usage.gaps) else {
             continue;
         };
@@ -86,6 +89,35 @@ pub async fn scan<L: LambdaApi>(lambda: &L, scope: &Scope<'_>) -> Usage {
         }
     }
     usage
+}
+
+/// A qualifier's image. A published version's never changes, so an earlier run's answer is used;
+/// `$LATEST` is always read.
+async fn function_image<L: LambdaApi>(
+    lambda: &L,
+    scope: &Scope<'_>,
+    function: &str,
+    qualifier: &str,
+    stamp: Option<&str>,
+) -> Result<Option<FunctionImage>, AwsError> {
+    let origin = scope.origin;
+    let key = stamp.map(|s| {
+        format!(
+            "{}:{}:{function}:{qualifier}:{s}",
+            origin.account, origin.region
+        )
+    });
+    if let Some(image) = key.as_deref().and_then(|k| scope.cache.lambda_image(k)) {
+        return Ok(Some(image));
+    }
+    let answer = scope
+        .limit
+        .call(lambda.function_image(function, qualifier))
+        .await;
+    if let (Some(key), Ok(Some(image))) = (key, &answer) {
+        scope.cache.keep_lambda_image(key, image.clone());
+    }
+    answer
 }
 
 /// The qualifiers whose images are protected, each with the qualifiers (versions, aliases) that

@@ -26,6 +26,7 @@ use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::{Origin, ScanGap, Usage};
 
 use crate::aws::{AwsError, Clients};
+use crate::cache::Cache;
 use crate::limit::Limiter;
 use crate::scopes::Scopes;
 
@@ -72,6 +73,10 @@ impl Default for ScanSettings {
 /// Where a source looks, and with what.
 pub struct Scope<'a> {
     pub aws: &'a Clients,
+    /// The account and region scanned.
+    pub origin: &'a Origin,
+    /// Answers that never change, from earlier runs.
+    pub cache: &'a Cache,
     pub limit: &'a Limiter,
     pub settings: &'a ScanSettings,
     /// The time of the run (usage documents' age is measured against it).
@@ -114,10 +119,18 @@ pub const OPTIONAL_SOURCES: [&str; 6] = [
 
 /// Runs every enabled source in one scope and merges what they found; then resolves what rules
 /// and schedules run, and describes the task-definition revisions the revision rule needs.
-pub async fn scan_usage(aws: &Clients, settings: &ScanSettings, now: Timestamp) -> Usage {
+pub async fn scan_usage(
+    scope: &crate::scopes::Scope,
+    cache: &Cache,
+    settings: &ScanSettings,
+    now: Timestamp,
+) -> Usage {
     let limit = Limiter::with_ecs_rate(settings.concurrency, settings.ecs_requests_per_second);
+    let aws = &scope.clients;
     let scope = Scope {
         aws,
+        origin: &scope.origin,
+        cache,
         limit: &limit,
         settings,
         now,
@@ -142,6 +155,25 @@ pub async fn scan_usage(aws: &Clients, settings: &ScanSettings, now: Timestamp) 
     usage
 }
 
+/// The scopes whose scan has finished, so that a run out of time can say which were left.
+#[derive(Debug, Default)]
+pub struct Progress {
+    finished: std::sync::Mutex<Vec<Origin>>,
+}
+
+impl Progress {
+    fn finish(&self, origin: &Origin) {
+        self.finished
+            .lock()
+            .expect("not poisoned")
+            .push(origin.clone());
+    }
+
+    pub fn finished(&self) -> Vec<Origin> {
+        self.finished.lock().expect("not poisoned").clone()
+    }
+}
+
 /// At most this many scopes are scanned at once; each paces its own ECS calls.
 pub const SCOPES_AT_ONCE: usize = 8;
 
@@ -149,16 +181,23 @@ pub const SCOPES_AT_ONCE: usize = 8;
 /// and returns one usage per scope: with several, each names its origin, and its gaps, notes and
 /// warnings say which account and region they come from. The last usage carries the scopes that
 /// could not be reached.
-pub async fn scan_scopes(scopes: &Scopes, settings: &ScanSettings, now: Timestamp) -> Vec<Usage> {
+pub async fn scan_scopes(
+    scopes: &Scopes,
+    cache: &Cache,
+    progress: &Progress,
+    settings: &ScanSettings,
+    now: Timestamp,
+) -> Vec<Usage> {
     let several = scopes.several();
     let scanned: Vec<Usage> = stream::iter(&scopes.scanned)
         .map(|scope| async move {
-            let mut usage = scan_usage(&scope.clients, settings, now).await;
+            let mut usage = scan_usage(scope, cache, settings, now).await;
             usage.scanned_accounts.insert(scope.origin.account.clone());
             usage.scanned_regions.insert(scope.origin.region.clone());
             if several {
                 label(&mut usage, &scope.origin);
             }
+            progress.finish(&scope.origin);
             usage
         })
         .buffered(SCOPES_AT_ONCE)

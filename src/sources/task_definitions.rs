@@ -93,11 +93,22 @@ pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut 
         );
         wanted.extend(needed.into_iter().map(|(r, _)| (family.clone(), r)));
     }
-    let described = join_all(wanted.iter().map(|(f, r)| {
-        (scope.limit).ecs(
-            EcsBucket::TaskDefinitionRead,
-            ecs.describe_task_definition(f, *r),
-        )
+    // A revision never changes: what an earlier run described is taken from the cache.
+    let key = |f: &str, r: u32| format!("{}:{}:{f}:{r}", scope.origin.account, scope.origin.region);
+    let described = join_all(wanted.iter().map(|(f, r)| async move {
+        if let Some(containers) = scope.cache.task_definition(&key(f, *r)) {
+            return Ok(containers);
+        }
+        let described = ecs.describe_task_definition(f, *r);
+        let answer = (scope.limit)
+            .ecs(EcsBucket::TaskDefinitionRead, described)
+            .await;
+        if let Ok(containers) = &answer {
+            scope
+                .cache
+                .keep_task_definition(key(f, *r), containers.clone());
+        }
+        answer
     }))
     .await;
     for ((family, revision), result) in wanted.into_iter().zip(described) {

@@ -19,7 +19,10 @@ use crate::support::{ECR, digest};
 fn describing(calls: Arc<Mutex<Vec<(String, usize)>>>) -> aws_smithy_mocks::Rule {
     mock!(Client::describe_tasks).then_compute_output(move |r: &DescribeTasksInput| {
         let cluster = r.cluster().unwrap_or_default().to_string();
-        calls.lock().unwrap().push((cluster.clone(), r.tasks().len()));
+        calls
+            .lock()
+            .unwrap()
+            .push((cluster.clone(), r.tasks().len()));
         let tasks = (r.tasks().iter())
             .filter(|id| cluster == "prod" || id.as_str() == "lost")
             .map(|id| {
@@ -31,7 +34,9 @@ fn describing(calls: Arc<Mutex<Vec<(String, usize)>>>) -> aws_smithy_mocks::Rule
                 Task::builder().task_arn(id).containers(container).build()
             })
             .collect();
-        DescribeTasksOutput::builder().set_tasks(Some(tasks)).build()
+        DescribeTasksOutput::builder()
+            .set_tasks(Some(tasks))
+            .build()
     })
 }
 

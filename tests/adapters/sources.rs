@@ -3,9 +3,10 @@
 
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
+use ecr_warden::cache::Cache;
 use ecr_warden::limit::Limiter;
 use ecr_warden::sources::{ScanSettings, Scope};
-use ecr_warden_core::usage::{Consumer, Pinner, RevisionPin, Usage};
+use ecr_warden_core::usage::{Consumer, Origin, Pinner, RevisionPin, Usage};
 
 use crate::fleet::{NOW, page, quiet_clients, retry, throttle};
 use crate::support::ECR;
@@ -22,6 +23,8 @@ struct Setup {
     aws: ecr_warden::aws::Clients,
     limit: Limiter,
     settings: ScanSettings,
+    origin: Origin,
+    cache: Cache,
 }
 
 impl Setup {
@@ -30,12 +33,19 @@ impl Setup {
             aws: quiet_clients(),
             limit: Limiter::new(4),
             settings,
+            origin: Origin {
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
+            },
+            cache: Cache::off(),
         }
     }
 
     fn scope(&self) -> Scope<'_> {
         Scope {
             aws: &self.aws,
+            origin: &self.origin,
+            cache: &self.cache,
             limit: &self.limit,
             settings: &self.settings,
             now: NOW,

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -37,7 +38,9 @@ def main():
                AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="2", AWS_EC2_METADATA_DISABLED="true",
                RUST_LOG="error",
                SNS_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:ecr-warden-alerts",
-               KEEP_RECENT="1", KEEP_PUSHED_WITHIN_DAYS="0", KEEP_PULLED_WITHIN_DAYS="0")
+               KEEP_RECENT="1", KEEP_PUSHED_WITHIN_DAYS="0", KEEP_PULLED_WITHIN_DAYS="0",
+               # This emulator's answers, not a real account's: a cache of its own, gone afterwards.
+               CACHE_URI=os.path.join(tempfile.mkdtemp(prefix="ecr-warden-demo-"), "cache.json"))
 
     def warden(*args, **extra):
         cmd = [BINARY, *args]

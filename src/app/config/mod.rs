@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 
+mod cache;
 mod scopes;
 mod vars;
 
 use ecr_warden_core::policy::{Policy, PolicyError, PolicySettings, setting};
 
+use crate::cache::CacheLocation;
 use crate::scopes::ScopeSettings;
 use crate::sources::{OPTIONAL_SOURCES, ScanSettings};
 use vars::Vars;
@@ -25,6 +27,8 @@ pub struct Config {
     pub guard_tag_prefix: Option<String>,
     /// Other accounts and regions (`ACCOUNTS`, `REGIONS`, `SCAN_ROLE_NAME`, `SCAN_ROLE_EXTERNAL_ID`).
     pub scopes: ScopeSettings,
+    /// Where answers that never change are kept between runs (`CACHE_URI`).
+    pub cache: CacheLocation,
 }
 
 /// A variable that cannot be used.
@@ -83,7 +87,7 @@ pub enum ConfigError {
 }
 
 /// Every variable the tool reads, for documentation and the deployment template.
-pub const VARIABLES: [&str; 21] = [
+pub const VARIABLES: [&str; 22] = [
     "SNS_TOPIC_ARN",
     "CLUSTERS",
     setting::REPOSITORIES,
@@ -105,6 +109,7 @@ pub const VARIABLES: [&str; 21] = [
     "REGIONS",
     "SCAN_ROLE_NAME",
     "SCAN_ROLE_EXTERNAL_ID",
+    "CACHE_URI",
 ];
 
 impl Config {
@@ -124,6 +129,7 @@ impl Config {
             policy,
             dry_run: vars.boolean("DRY_RUN", true)?,
             scopes: scopes::scope_settings(&vars)?,
+            cache: cache::cache_location(&vars)?,
         })
     }
 }

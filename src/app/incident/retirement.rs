@@ -76,7 +76,12 @@ pub async fn check_retirement<N: Notifier>(
 /// Adds what the event's tasks and services will pull when they are replaced. Tasks are described
 /// 100 at a time per cluster (a task named by id alone is looked for in every cluster), services 10
 /// at a time, every call paced like the scan's; each failed call is a gap.
-pub async fn add_entities<E: EcsApi>(ecs: &E, limit: &Limiter, entities: &[Entity], usage: &mut Usage) {
+pub async fn add_entities<E: EcsApi>(
+    ecs: &E,
+    limit: &Limiter,
+    entities: &[Entity],
+    usage: &mut Usage,
+) {
     let mut tasks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut loose: Vec<&String> = Vec::new();
     let mut services: BTreeMap<&String, Vec<String>> = BTreeMap::new();

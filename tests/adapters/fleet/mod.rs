@@ -3,6 +3,7 @@
 //! topic. Every list call answers page by page and every batch call checks its limit; [`Faults`]
 //! injects throttling, denials and failures; [`Stats`] counts what was called.
 
+use ecr_warden::cache::CacheLocation;
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
@@ -51,6 +52,8 @@ pub struct Faults {
     pub tools_shared: bool,
     /// No rollback revisions are kept (so only what runs protects revision 1).
     pub no_rollback: bool,
+    /// Where the run keeps its cache (off by default).
+    pub cache: Option<std::path::PathBuf>,
 }
 
 /// Counters the assertions read.
@@ -223,6 +226,10 @@ pub async fn run_fleet_with_rules(
         },
         dry_run,
         guard_tag_prefix: None,
+        cache: match &faults.cache {
+            Some(path) => CacheLocation::File(path.clone()),
+            None => CacheLocation::Off,
+        },
     };
     let clients = Clients {
         ecs,

@@ -1,0 +1,149 @@
+//! Nightly prunes: what is deleted, what is kept, and that throttling or a failing call never
+//! changes the outcome.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::*;
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let before = aws.ecr();
+    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    let report = json_report(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an in-use image is archived: exit 1"
+    );
+
+    let after = all_digests(&aws.ecr());
+    let deleted: BTreeSet<String> = all_digests(&before).difference(&after).cloned().collect();
+    let expected: BTreeSet<String> = [
+        "web-stale",
+        "api-v-older",
+        "multi-idx0",
+        "multi-c0-amd64",
+        "multi-c0-arm64",
+        "batch-old",
+    ]
+    .iter()
+    .map(|id| aws.digest(id))
+    .collect();
+    assert_eq!(deleted, expected);
+    // The incidents' images survive: the quiet service's sidecar, both untagged pinned digests,
+    // the archived image a standalone family uses.
+    for id in [
+        "fluentd-bbbb",
+        "fluentd-aaaa",
+        "web-first-push",
+        "api-v-old",
+        "batch-archived",
+        "multi-c1-arm64",
+    ] {
+        assert!(after.contains(&aws.digest(id)), "{id} was deleted");
+    }
+    assert_eq!(report["summary"]["deleted"], 6);
+    assert!(
+        report["delete_failures"].as_array().unwrap().is_empty(),
+        "{}",
+        report["delete_failures"]
+    );
+
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 1, "one alert per run");
+    let subject = messages[0]["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with("ecr-warden CRITICAL: 1 in-use image(s) missing"),
+        "{subject}"
+    );
+    let body = messages[0]["message"].as_str().unwrap();
+    assert!(body.contains("batch:v7"), "{body}");
+    assert!(
+        body.contains("AT RISK web@") && body.contains("AT RISK api@"),
+        "{body}"
+    );
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn by_default_nothing_is_deleted() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let before = aws.ecr();
+    let out = aws.warden(&["prune", "--output", "json"], &[("KEEP_RECENT", "0")]);
+    let report = json_report(&out);
+    assert_eq!(report["dry_run"], true);
+    assert!(report["summary"]["planned_deletions"].as_u64().unwrap() > 0);
+    assert_eq!(aws.ecr(), before);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn throttling_does_not_change_the_outcome() {
+    let mut calm = Emulator::start("incidents.json", &[]);
+    let calm_report = json_report(&calm.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL));
+    let mut throttled = Emulator::start(
+        "incidents.json",
+        &[
+            "--throttle",
+            "ListServices=2",
+            "--throttle",
+            "DescribeTasks=2",
+            "--throttle",
+            "DescribeImages=2",
+            "--throttle",
+            "ListTaskDefinitions=2",
+        ],
+    );
+    let out = throttled.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL);
+    let report = json_report(&out);
+    let stats = throttled.ask("stats");
+    assert_eq!(stats["DescribeTasks"]["faults"], 2, "{stats}");
+    assert_eq!(report["scan_incomplete"], false, "{}", report["errors"]);
+    let digests = |r: &Value, list: &str| -> BTreeSet<String> {
+        r[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["digest"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        digests(&report, "deletions"),
+        digests(&calm_report, "deletions")
+    );
+    assert_eq!(
+        digests(&report, "protected"),
+        digests(&calm_report, "protected")
+    );
+    assert_eq!(report["summary"], calm_report["summary"]);
+    assert_eq!(calm.ask("stats")["DescribeTasks"]["faults"], 0);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn an_ecs_call_that_always_fails_deletes_nothing() {
+    let mut aws = Emulator::start("incidents.json", &["--deny", "DescribeTasks"]);
+    let before = aws.ecr();
+    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    assert_eq!(report["scan_incomplete"], true);
+    assert_eq!(report["summary"]["deleted"], 0);
+    assert_eq!(
+        aws.ecr(),
+        before,
+        "nothing may be deleted on a partial scan"
+    );
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ecs:DescribeTasks")
+    );
+}
