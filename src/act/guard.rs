@@ -9,14 +9,17 @@ use ecr_warden_core::digest::Digest;
 use ecr_warden_core::guard::{GuardPlan, GuardTag};
 use ecr_warden_core::report::GuardReport;
 
+use super::Deadline;
 use crate::aws::ecr::{EcrApi, EcrWrite, IMAGE_ID_BATCH, ImageId};
 
 /// Adds and removes guard tags as planned, skipping images that were just deleted. A guard tag is
-/// removed only after re-reading that the image still carries another tag.
+/// removed only after re-reading that the image still carries another tag. Stops when only the
+/// deadline's reserve is left, and says how many were left for the next run.
 pub async fn apply_guards<R: EcrApi + EcrWrite>(
     ecr: &R,
     guards: &GuardPlan,
     deleted: &[(String, Digest)],
+    deadline: &Deadline,
 ) -> GuardReport {
     let mut out = GuardReport {
         stale_guard: guards.stale.clone(),
@@ -26,8 +29,13 @@ pub async fn apply_guards<R: EcrApi + EcrWrite>(
     for g in &guards.add {
         by_repo.entry(&g.repository).or_default().push(g);
     }
+    let mut left = 0;
     for (repo, tags) in by_repo {
         for batch in tags.chunks(IMAGE_ID_BATCH) {
+            if !deadline.allows_another_batch() {
+                left += batch.len();
+                continue;
+            }
             let digests: Vec<Digest> = batch.iter().map(|g| g.digest).collect();
             let manifests = match ecr.manifests(repo, &digests).await {
                 Ok(m) => m,
@@ -50,6 +58,10 @@ pub async fn apply_guards<R: EcrApi + EcrWrite>(
         }
     }
     for g in &guards.remove {
+        if !deadline.allows_another_batch() {
+            left += 1;
+            continue;
+        }
         if deleted
             .iter()
             .any(|(r, d)| *r == g.repository && *d == g.digest)
@@ -73,6 +85,11 @@ pub async fn apply_guards<R: EcrApi + EcrWrite>(
             Ok(None) => {}
             Err(e) => out.failures.push(e.to_string()),
         }
+    }
+    if left > 0 {
+        out.failures.push(format!(
+            "out of time: {left} guard tag(s) were not added or removed; the next run continues"
+        ));
     }
     out
 }

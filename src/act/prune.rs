@@ -49,13 +49,17 @@ async fn prune_repository<R: EcrApi + EcrWrite>(
         .get(name)
         .map(|r| r.images.iter().map(|i| (i.digest, i)).collect())
         .unwrap_or_default();
-    // Re-read the repository right before deleting from it.
-    let now: HashMap<Digest, Image> = match ecr.list_images(name).await {
-        Ok(images) => images.into_iter().map(|i| (i.digest, i)).collect(),
-        Err(e) => {
+    // Re-read the repository right before deleting from it, within the deadline.
+    let now: HashMap<Digest, Image> = match deadline.before_reserve(ecr.list_images(name)).await {
+        Some(Ok(images)) => images.into_iter().map(|i| (i.digest, i)).collect(),
+        Some(Err(e)) => {
             out.errors.push(e.to_string());
             out.not_attempted += repo.delete.len();
             return false;
+        }
+        None => {
+            out.not_attempted += repo.delete.len();
+            return true;
         }
     };
     let mut indexes = Vec::new();

@@ -34,6 +34,20 @@ pub struct Cli {
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Output::Table, global = true)]
     pub output: Output,
+    /// Finish the whole run within this many seconds: a scan that cannot finish in time stops and
+    /// deletes nothing; deletions stop when a tenth of the time (at most 20 s) is left.
+    #[arg(long, env = "RUN_DEADLINE_SECONDS", value_name = "SECONDS", global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub deadline: Option<u64>,
+}
+
+impl Cli {
+    fn deadline(&self) -> Deadline {
+        match self.deadline {
+            Some(seconds) => Deadline::within(std::time::Duration::from_secs(seconds)),
+            None => Deadline::none(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,14 +88,15 @@ pub async fn main(config: Config) -> ExitCode {
         }
     };
     let now = super::now();
+    let deadline = cli.deadline();
     let report = match &cli.command {
-        Command::Plan => scan(&aws, &config, Mode::Plan, now).await,
-        Command::Prune => scan(&aws, &config, Mode::Prune, now).await,
-        Command::Check => scan(&aws, &config, Mode::Check, now).await,
+        Command::Plan => scan(&aws, &config, Mode::Plan, now, &deadline).await,
+        Command::Prune => scan(&aws, &config, Mode::Prune, now, &deadline).await,
+        Command::Check => scan(&aws, &config, Mode::Check, now, &deadline).await,
         Command::LifecyclePreview { repository } => {
             return lifecycle_preview(&aws, &config, repository, cli.output, now).await;
         }
-        Command::Invoke { event } => match invoke(&aws, &config, event, now).await {
+        Command::Invoke { event } => match invoke(&aws, &config, event, now, &deadline).await {
             Ok(report) => report,
             Err(message) => {
                 eprintln!("ecr-warden: {message}");
@@ -97,10 +112,15 @@ pub async fn main(config: Config) -> ExitCode {
 }
 
 /// A scheduled-style run from the command line.
-async fn scan(aws: &Aws, config: &Config, mode: Mode, now: Timestamp) -> Report {
+async fn scan(
+    aws: &Aws,
+    config: &Config,
+    mode: Mode,
+    now: Timestamp,
+    deadline: &Deadline,
+) -> Report {
     let settings = config.run_settings();
     let context = Some("command line".into());
-    let deadline = Deadline::none();
     run(
         &aws.scopes,
         aws.sns.as_ref(),
@@ -108,7 +128,7 @@ async fn scan(aws: &Aws, config: &Config, mode: Mode, now: Timestamp) -> Report 
         mode,
         context,
         now,
-        &deadline,
+        deadline,
     )
     .await
 }
@@ -119,22 +139,15 @@ async fn invoke(
     config: &Config,
     event: &Path,
     now: Timestamp,
+    deadline: &Deadline,
 ) -> Result<Report, String> {
     let text = std::fs::read_to_string(event)
         .map_err(|e| format!("cannot read {}: {e}", event.display()))?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
-    let deadline = Deadline::none();
-    handle(
-        &aws.scopes,
-        aws.sns.as_ref(),
-        config,
-        &value,
-        now,
-        &deadline,
-    )
-    .await
-    .map_err(|e| e.to_string())
+    handle(&aws.scopes, aws.sns.as_ref(), config, &value, now, deadline)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Prints the report. It is streamed: a large account's JSON report need not exist in memory

@@ -92,7 +92,7 @@ async fn act(p: &Planned<'_>, settings: &RunSettings, mode: Mode, deadline: &Dea
             GuardReport::planned(&guards)
         } else {
             let deleted = pruned.map(|p| p.deleted).unwrap_or_default();
-            apply_guards(ecr, &guards, &deleted).await
+            apply_guards(ecr, &guards, &deleted, deadline).await
         });
     }
     report

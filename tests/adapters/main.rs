@@ -263,3 +263,25 @@ async fn active_deployments_and_task_sets_protect_what_they_run() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_run_out_of_time_deletes_nothing_alerts_and_says_how_to_fit() {
+    let faults = Faults {
+        out_of_time: true,
+        ..Faults::default()
+    };
+    let (report, stats) = run_fleet(faults, Mode::Prune, false).await;
+    assert!(report.scan_incomplete);
+    assert_eq!(report.summary.deleted, 0);
+    assert!(stats.deleted.lock().unwrap().is_empty());
+    let error = report.errors.join("\n");
+    assert!(error.contains("account 123456789012 us-east-1"), "{error}");
+    assert!(error.contains("not finished"), "{error}");
+    assert!(
+        error.contains("Timeout") && error.contains("REGIONS"),
+        "{error}"
+    );
+    let published = stats.published.lock().unwrap();
+    assert_eq!(published.len(), 1);
+    assert!(published[0].message().unwrap().contains("not finished"));
+}

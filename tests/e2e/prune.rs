@@ -147,3 +147,34 @@ fn an_ecs_call_that_always_fails_deletes_nothing() {
             .contains("ecs:DescribeTasks")
     );
 }
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_scan_that_cannot_finish_before_the_deadline_stops_deletes_nothing_and_alerts() {
+    // ListServices never answers: only the deadline ends the run.
+    let mut aws = Emulator::start("incidents.json", &["--hang", "ListServices"]);
+    let before = aws.ecr();
+    let out = aws.warden(
+        &["prune", "--output", "json", "--deadline", "3"],
+        &PRUNE_FOR_REAL,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    assert_eq!(report["scan_incomplete"], true);
+    assert_eq!(report["summary"]["deleted"], 0);
+    assert_eq!(aws.ecr(), before);
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("not finished"), "{errors}");
+    assert!(
+        errors.contains("account 123456789012 us-east-1"),
+        "{errors}"
+    );
+    let messages = aws.sns();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not finished")
+    );
+}

@@ -16,7 +16,7 @@ index is refused like ECR does, and every deleted image id is listed in the answ
 leaves out untagged ones). Faults can be injected per operation: throttling for the first N
 attempts, or a permanent AccessDeniedException. A fixed latency can be added to every request.
 
-Usage: python harness.py FLEET.json [--throttle OP=N ...] [--deny OP ...] [--latency-ms MS]
+Usage: python harness.py FLEET.json [--throttle OP=N ...] [--deny OP ...] [--hang OP ...] [--latency-ms MS]
 The first line printed is {"endpoint": URL, "digests": {image id: digest}, "tasks": {...}}.
 """
 
@@ -96,6 +96,7 @@ class Middleware:
         self.app = app
         self.throttle = throttle
         self.deny = set(deny)
+        self.hang = set()
         self.latency = latency_ms / 1000.0
         self.lock = threading.Lock()
         self.attempts = defaultdict(int)
@@ -127,6 +128,8 @@ class Middleware:
                     op = part[len("Action="):]
         if self.latency:
             time.sleep(self.latency)
+        if op in self.hang:
+            time.sleep(3600)  # a call that never answers: only a deadline ends the run
         if op:
             retry = not environ.get("HTTP_AMZ_SDK_REQUEST", "attempt=1").startswith("attempt=1")
             with self.lock:
@@ -690,6 +693,7 @@ def main():
     parser.add_argument("fleet", help="a fleet file, or 'generate:standard' / 'generate:small' / 'generate:organization'")
     parser.add_argument("--throttle", action="append", default=[], help="OP=N: throttle the first N attempts")
     parser.add_argument("--deny", action="append", default=[], help="OP: always AccessDeniedException")
+    parser.add_argument("--hang", action="append", default=[], help="OP: never answer")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args()
 
@@ -715,6 +719,7 @@ def main():
         digests, tasks = seed(fleet, endpoint)
     # Faults and latency apply from here on, to the tool under test only.
     app.throttle, app.deny, app.latency = throttle, set(args.deny), args.latency_ms / 1000.0
+    app.hang = set(args.hang)
     app.attempts.clear()
 
     print(json.dumps({"endpoint": endpoint, "digests": digests, "tasks": tasks}), flush=True)

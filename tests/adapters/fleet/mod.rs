@@ -54,6 +54,8 @@ pub struct Faults {
     pub no_rollback: bool,
     /// Where the run keeps its cache (off by default).
     pub cache: Option<std::path::PathBuf>,
+    /// The run starts with no time left.
+    pub out_of_time: bool,
 }
 
 /// Counters the assertions read.
@@ -238,16 +240,15 @@ pub async fn run_fleet_with_rules(
         ..quiet_clients()
     };
     let scopes = Scopes::single("123456789012", "us-east-1", clients);
-    let report = run(
-        &scopes,
-        Some(&sns),
-        &settings,
-        mode,
-        None,
-        NOW,
-        &Deadline::none(),
-    )
-    .await;
+    let deadline = if faults.out_of_time {
+        Deadline::at(
+            std::time::Instant::now(),
+            std::time::Duration::from_secs(20),
+        )
+    } else {
+        Deadline::none()
+    };
+    let report = run(&scopes, Some(&sns), &settings, mode, None, NOW, &deadline).await;
     (report, stats, (e, r))
 }
 
