@@ -81,8 +81,9 @@ demo: venv
 bench-core:
 	$(CARGO) bench --locked -p ecr-warden-core --bench planner
 
-## A full `plan` against the emulator seeded with the standard fleet at 20 ms per request: API calls
-## against their lower bounds, wall time, peak memory.
+## `plan` against the emulator at 20 ms per request: the standard fleet cold and warm, a large
+## account, an organization, and (with PEER_MAIN=path/to/ecr-cleanup-lambda/main.py) that tool side
+## by side. API calls against their lower bounds, wall time, peak memory.
 bench-scan: venv
 	$(CARGO) build --locked --release --quiet
 	$(VENV)/bin/python bench/scan.py target/release/ecr-warden

@@ -54,6 +54,9 @@ pub struct Limiter {
     in_flight: Semaphore,
     /// One rate per [`EcsBucket`], in the order of [`EcsBucket::ALL`]; none means no limit.
     ecs: Option<Vec<DefaultDirectRateLimiter>>,
+    /// One queue per bucket: callers wait for a token one at a time, in order, rather than
+    /// thousands of waiting calls all waking for every token.
+    queues: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl Limiter {
@@ -62,6 +65,10 @@ impl Limiter {
         Limiter {
             in_flight: Semaphore::new(concurrency.max(1)),
             ecs: None,
+            queues: EcsBucket::ALL
+                .iter()
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
     }
 
@@ -92,9 +99,9 @@ impl Limiter {
     pub async fn ecs<T>(&self, bucket: EcsBucket, f: impl Future<Output = T>) -> T {
         if let Some(rates) = &self.ecs {
             let index = EcsBucket::ALL.iter().position(|b| *b == bucket);
-            rates[index.expect("every bucket has a rate")]
-                .until_ready()
-                .await;
+            let index = index.expect("every bucket has a rate");
+            let _turn = self.queues[index].lock().await;
+            rates[index].until_ready().await;
         }
         self.call(f).await
     }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use futures_util::stream::{self, StreamExt};
+
 use ecr_warden_core::digest::Digest;
 use ecr_warden_core::inventory::{Image, Inventory};
 use ecr_warden_core::outcome::{PruneOutcome, Skip};
@@ -10,6 +12,9 @@ use ecr_warden_core::plan::{Plan, RepositoryPlan};
 
 use super::Deadline;
 use crate::aws::ecr::{EcrApi, EcrWrite, IMAGE_ID_BATCH};
+
+/// Repositories pruned side by side; within one, batches follow each other.
+const REPOSITORIES_AT_ONCE: usize = 4;
 
 /// Deletes what the plan says, never anything else, never by tag. Does nothing for a withheld plan.
 pub async fn prune<R: EcrApi + EcrWrite>(
@@ -22,27 +27,35 @@ pub async fn prune<R: EcrApi + EcrWrite>(
     if plan.is_withheld() {
         return out;
     }
-    let mut out_of_time = false;
-    for repo in plan.repositories.iter().filter(|r| !r.delete.is_empty()) {
-        if out_of_time || !deadline.allows_another_batch() {
-            out_of_time = true;
-            out.not_attempted += repo.delete.len();
-            continue;
-        }
-        out_of_time = prune_repository(ecr, repo, scanned, deadline, &mut out).await;
+    let repositories = plan.repositories.iter().filter(|r| !r.delete.is_empty());
+    let outcomes: Vec<PruneOutcome> = stream::iter(repositories)
+        .map(|repo| async move {
+            let mut out = PruneOutcome::default();
+            if deadline.allows_another_batch() {
+                prune_repository(ecr, repo, scanned, deadline, &mut out).await;
+            } else {
+                out.not_attempted += repo.delete.len();
+            }
+            out
+        })
+        .buffered(REPOSITORIES_AT_ONCE)
+        .collect()
+        .await;
+    for outcome in outcomes {
+        out.absorb(outcome);
     }
     out
 }
 
-/// Re-reads one repository, skips what changed since the scan, and deletes the rest in batches.
-/// Returns true when time ran out.
+/// Re-reads one repository, skips what changed since the scan, and deletes the rest in batches
+/// until only the deadline's reserve is left.
 async fn prune_repository<R: EcrApi + EcrWrite>(
     ecr: &R,
     repo: &RepositoryPlan,
     scanned: &Inventory,
     deadline: &Deadline,
     out: &mut PruneOutcome,
-) -> bool {
+) {
     let name = repo.name.as_str();
     let before: HashMap<Digest, &Image> = scanned
         .repositories
@@ -55,11 +68,11 @@ async fn prune_repository<R: EcrApi + EcrWrite>(
         Some(Err(e)) => {
             out.errors.push(e.to_string());
             out.not_attempted += repo.delete.len();
-            return false;
+            return;
         }
         None => {
             out.not_attempted += repo.delete.len();
-            return true;
+            return;
         }
     };
     let mut indexes = Vec::new();
@@ -84,7 +97,7 @@ async fn prune_repository<R: EcrApi + EcrWrite>(
         let left = || batches[i..].iter().map(|b| b.len()).sum::<usize>();
         if !deadline.allows_another_batch() {
             out.not_attempted += left();
-            return true;
+            return;
         }
         match ecr.delete_images(name, batch).await {
             Ok(result) => {
@@ -97,11 +110,10 @@ async fn prune_repository<R: EcrApi + EcrWrite>(
             Err(e) => {
                 out.errors.push(e.to_string());
                 out.not_attempted += left();
-                return false;
+                return;
             }
         }
     }
-    false
 }
 
 /// Why an image must not be deleted after all: it changed between the scan and now.

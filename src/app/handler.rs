@@ -67,6 +67,7 @@ impl Config {
             dry_run: self.dry_run,
             guard_tag_prefix: self.guard_tag_prefix.clone(),
             cache: self.cache.clone(),
+            memory_limit_mb: self.memory_limit_mb,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod event;
 pub mod handler;
 pub mod incident;
 pub mod lambda;
+pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod overtime;

@@ -12,6 +12,7 @@ use ecr_warden_core::report::{GuardReport, Mode, Report};
 use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::Usage;
 
+use super::memory::memory_warning;
 use super::overtime::out_of_time;
 use crate::act::{Deadline, apply_guards, prune};
 use crate::aws::sns::Notifier;
@@ -31,6 +32,8 @@ pub struct RunSettings {
     pub guard_tag_prefix: Option<String>,
     /// Where answers that never change are kept between runs (`CACHE_URI`).
     pub cache: CacheLocation,
+    /// The Lambda function's memory in MB, to warn before a growing registry outgrows it.
+    pub memory_limit_mb: Option<u64>,
 }
 
 /// One of this account's registries, scanned and planned.
@@ -144,6 +147,7 @@ pub async fn scan_and_plan<'a>(
         return planned;
     };
     let mut planned = Vec::new();
+    let mut all_images = Vec::new();
     for (home, (mut inventory, mut gaps)) in scopes.home.iter().zip(listed) {
         let ecr = &home.clients.ecr;
         complete_inventory(ecr, &mut inventory, &usages, concurrency, &mut gaps).await;
@@ -153,6 +157,13 @@ pub async fn scan_and_plan<'a>(
         };
         let all: Vec<Usage> = usages.iter().cloned().chain([listing]).collect();
         let plan = plan_scopes(&inventory, &all, &settings.policy, now);
+        all_images.push(
+            inventory
+                .repositories
+                .values()
+                .map(|r| r.images.len())
+                .sum::<usize>(),
+        );
         planned.push(Planned {
             scope: home,
             inventory,
@@ -171,6 +182,11 @@ pub async fn scan_and_plan<'a>(
             .plan
             .warnings
             .extend(load_warning.into_iter().chain(save_warning));
+        let images = all_images.iter().sum();
+        first
+            .plan
+            .warnings
+            .extend(memory_warning(images, settings.memory_limit_mb));
     }
     planned
 }

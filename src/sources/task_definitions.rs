@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, join_all};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, StreamExt};
 
 use ecr_warden_core::revisions::needed_revisions;
 use ecr_warden_core::usage::{Family, Pinner, RevisionPin, Usage};
@@ -95,7 +96,10 @@ pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut 
     }
     // A revision never changes: what an earlier run described is taken from the cache.
     let key = |f: &str, r: u32| format!("{}:{}:{f}:{r}", scope.origin.account, scope.origin.region);
-    let described = join_all(wanted.iter().map(|(f, r)| async move {
+    // A few calls' worth ahead of the limits, not one future per revision: thousands of pending
+    // SDK calls would hold their memory all at once.
+    let ahead = scope.settings.concurrency * 4;
+    let described: Vec<_> = stream::iter(wanted.iter().map(|(f, r)| async move {
         if let Some(containers) = scope.cache.task_definition(&key(f, *r)) {
             return Ok(containers);
         }
@@ -110,6 +114,8 @@ pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut 
         }
         answer
     }))
+    .buffered(ahead)
+    .collect()
     .await;
     for ((family, revision), result) in wanted.into_iter().zip(described) {
         if let Some(containers) = keep_ok(result, &mut usage.gaps) {

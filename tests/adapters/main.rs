@@ -285,3 +285,19 @@ async fn a_run_out_of_time_deletes_nothing_alerts_and_says_how_to_fit() {
     assert_eq!(published.len(), 1);
     assert!(published[0].message().unwrap().contains("not finished"));
 }
+
+#[tokio::test]
+async fn a_registry_near_the_functions_memory_is_warned_about() {
+    let roomy = run_fleet(Faults::default(), Mode::Plan, true).await.0;
+    assert!(!roomy.warnings.iter().any(|w| w.contains("MemorySize")));
+    let faults = Faults {
+        memory_limit_mb: Some(50),
+        ..Faults::default()
+    };
+    let (report, _) = run_fleet(faults, Mode::Plan, true).await;
+    let warning = report
+        .warnings
+        .iter()
+        .find(|w| w.contains("raise MemorySize"));
+    assert!(warning.is_some(), "{:?}", report.warnings);
+}

@@ -573,6 +573,14 @@ STANDARD = dict(repositories=50, images=1000, clusters=10, services=30, tasks=3,
                 families=300, revisions=20, functions=20)
 
 
+# A large account: thousands of revisions CI registered, and some services stuck on old ones.
+LARGE = dict(repositories=50, images=200, clusters=10, services=100, tasks=1,
+             families=2000, revisions=30, functions=0, stale_every=10)
+# The fleet the peer tool is compared on: 10,020 images, 100 services, 3 revisions per family, and
+# some services pinned to digests whose tag moved on (the digest is untagged, still in use).
+PEER = dict(repositories=10, images=1002, clusters=4, services=25, tasks=1,
+            families=100, revisions=3, functions=0, overwritten_every=10)
+
 ORG = dict(members=20, regions=["us-east-1", "eu-west-1"],
            home=dict(repositories=10, images=50, clusters=1, services=2, tasks=1, families=4, revisions=3, functions=0),
            member=dict(repositories=0, images=0, clusters=1, services=2, tasks=1, families=4, revisions=3, functions=0))
@@ -583,20 +591,21 @@ def generate(endpoint, sizes):
     service runs the newest revision of its own family; task definitions name tags spread over the
     repositories; the rest of each repository is unused history."""
     repos, digests = generate_registry(sizes)
-    services = generate_scope(endpoint, sizes, ACCOUNT, REGION, repos, digests)
-    return {"repositories": len(repos), "images": len(repos) * sizes["images"], "services": services}
+    services, needed = generate_scope(endpoint, sizes, ACCOUNT, REGION, repos, digests)
+    return {"repositories": len(repos), "images": len(repos) * sizes["images"], "services": services,
+            "needed_describes": needed}
 
 
 def generate_organization(endpoint):
     """A central registry and an organization of members, each running a small fleet from it in
     every region: the members' scan roles exist."""
     repos, digests = generate_registry(ORG["home"])
-    services = generate_scope(endpoint, ORG["home"], ACCOUNT, REGION, repos, digests)
+    services, _ = generate_scope(endpoint, ORG["home"], ACCOUNT, REGION, repos, digests)
     for m in range(ORG["members"]):
         account = f"{200000000000 + m:012d}"
         ROLES[f"arn:aws:iam::{account}:role/ecr-warden-scan"] = None
         for region in ORG["regions"]:
-            services += generate_scope(endpoint, ORG["member"], account, region, repos, digests)
+            services += generate_scope(endpoint, ORG["member"], account, region, repos, digests)[0]
     return {"repositories": len(repos), "images": len(repos) * ORG["home"]["images"], "services": services,
             "members": ORG["members"], "regions": ORG["regions"]}
 
@@ -620,9 +629,14 @@ def generate_registry(sizes):
 
 
 def generate_scope(endpoint, sizes, account, region, repos, digests):
-    """One account and region's ECS fleet (and Lambda functions) using the registry's images."""
+    """One account and region's ECS fleet (and Lambda functions) using the registry's images.
+    Every `stale_every`-th service runs its family's first revision; every `overwritten_every`-th
+    runs a digest whose tag has since moved to another image. Returns the services and how many
+    task-definition revisions the revision rule needs described (one rollback revision)."""
     images = max(len(digests) // max(len(repos), 1), 1)
     ecs = ecs_backends[account][region]
+    stale_every, overwritten_every = sizes.get("stale_every", 0), sizes.get("overwritten_every", 0)
+    oldest = {}  # family -> the oldest revision a service runs
 
     def image_of(family, revision):
         name = repos[(family * 7 + revision) % len(repos)]
@@ -639,22 +653,28 @@ def generate_scope(endpoint, sizes, account, region, repos, digests):
         ecs.create_cluster(cluster)
         cluster_obj = ecs.clusters[cluster]
         for s in range(sizes["services"]):
-            f = (c * sizes["services"] + s) % sizes["families"]
-            td = ecs.describe_task_definition(f"family-{f}:{sizes['revisions']}")
+            n = c * sizes["services"] + s
+            f = n % sizes["families"]
+            revision = 1 if stale_every and n % stale_every == 0 else sizes["revisions"]
+            oldest[f] = min(oldest.get(f, revision), revision)
+            td = ecs.describe_task_definition(f"family-{f}:{revision}")
             service = ecs.create_service(cluster, f"service-{s}", 1, td.arn)
             service.running_count = sizes["tasks"]
-            name, tag = image_of(f, sizes["revisions"])
+            name, tag = image_of(f, revision)
+            digest = digests[(name, tag)]
+            if overwritten_every and n % overwritten_every == 0:
+                digest = untagged_image(account, region, name, f"{cluster}/service-{s}")
             arn = f"arn:aws:ecs:{region}:{account}:service-revision/{cluster}/service-{s}/1"
             service.current_service_revisions = [{"arn": arn}]
             REVISIONS[arn] = {"serviceRevisionArn": arn, "serviceArn": service.arn, "clusterArn": cluster_obj.arn,
                               "taskDefinition": td.arn,
                               "containerImages": [{"containerName": "app", "image": f"{HOST}/{name}:{tag}",
-                                                   "imageDigest": digests[(name, tag)]}]}
+                                                   "imageDigest": digest}]}
             for t in range(sizes["tasks"]):
                 task = ecs_models.Task(cluster_obj, td, None, {}, ecs, f"service:service-{s}")
                 task.last_status = "RUNNING"
                 for container in task.containers:
-                    container.image_digest = digests[(name, tag)]
+                    container.image_digest = digest
                 ecs.tasks.setdefault(cluster, {})[task.task_arn] = task
             service_count += 1
     if sizes["functions"]:
@@ -666,7 +686,22 @@ def generate_scope(endpoint, sizes, account, region, repos, digests):
             name = repos[n % len(repos)]
             lam.create_function(FunctionName=f"function-{n}", PackageType="Image", Role=role,
                                 Code={"ImageUri": f"{HOST}/{name}:build-{n}"})
-    return service_count
+    r = sizes["revisions"]
+    needed = sum(r - low + 1 + (1 if low > 1 else 0) for low in oldest.values())
+    needed += sizes["families"] - len(oldest)
+    return service_count, needed
+
+
+def untagged_image(account, region, name, label):
+    """An image whose tag was overwritten: pushed days ago, now without a tag."""
+    repo = ecr_backends[account][region].repositories[name]
+    text, media, digest = manifest_for(f"{name}/overwritten/{label}")
+    image = ecr_models.Image(account, None, text, name, media, digest)
+    image.image_pushed_at = int(datetime.now(timezone.utc).timestamp()) - 30 * 86400
+    image.image_status = "ACTIVE"
+    image.image_tags = []
+    repo.images.append(image)
+    return digest
 
 
 # --- Commands ---------------------------------------------------------------------------------
@@ -708,7 +743,7 @@ def main():
         generated = generate_organization(endpoint)
         digests, tasks = {}, {"sizes": ORG, "generated": generated}
     elif args.fleet.startswith("generate:"):
-        sizes = dict(STANDARD)
+        sizes = dict({"generate:large": LARGE, "generate:peer": PEER}.get(args.fleet, STANDARD))
         if args.fleet == "generate:small":
             sizes.update(repositories=3, images=20, clusters=2, services=3, tasks=2, families=5, revisions=3, functions=2)
         generated = generate(endpoint, sizes)

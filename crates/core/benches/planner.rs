@@ -1,6 +1,8 @@
 //! Plans a synthetic inventory of 1,000,000 images in 1,000 repositories with 100,000 usages and
-//! prints wall time and peak memory. Run with `make bench-core`.
-// A benchmark measures wall time: the one place in this crate that reads a clock.
+//! prints wall time and peak memory. Run with `make bench-core`; `PLANNER_REPOSITORIES=N` plans N
+//! repositories of 1,000 images (and 100 usages per repository) instead.
+// A benchmark measures wall time and reads its size from the environment: the one place in this
+// crate that reads a clock or a variable.
 #![allow(clippy::disallowed_methods)]
 
 use std::time::Instant;
@@ -11,9 +13,7 @@ use ecr_warden_core::{
     Repository, Timestamp, Usage, Use, plan,
 };
 
-const REPOS: usize = 1_000;
 const IMAGES_PER_REPO: usize = 1_000;
-const USES: usize = 100_000;
 const NOW: Timestamp = Timestamp(1_790_000_000);
 const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
@@ -41,13 +41,18 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn main() {
+    let repos: usize = std::env::var("PLANNER_REPOSITORIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let uses_count = repos * 100;
     let t = Instant::now();
     let mut inventory = Inventory {
         account: Some("123456789012".into()),
         region: Some("us-east-1".into()),
         ..Inventory::default()
     };
-    for r in 0..REPOS {
+    for r in 0..repos {
         let images = (0..IMAGES_PER_REPO)
             .map(|i| {
                 let n = (r * IMAGES_PER_REPO + i) as u64;
@@ -72,9 +77,9 @@ fn main() {
     }
     let names: Vec<String> = inventory.repositories.keys().cloned().collect();
     // Half the uses pin digests (running tasks), half name tags (task definitions).
-    let uses: Vec<Use> = (0..USES / 2)
+    let uses: Vec<Use> = (0..uses_count / 2)
         .map(|u| {
-            let r = u % REPOS;
+            let r = u % repos;
             let i = (u * 7) % IMAGES_PER_REPO;
             Use {
                 consumer: Consumer::RunningTask {
@@ -91,9 +96,9 @@ fn main() {
         .collect();
     let mut families = std::collections::BTreeMap::new();
     let mut deployments = Vec::new();
-    let families_count = USES / 2 / 20;
+    let families_count = uses_count / 2 / 20;
     for f in 0..families_count {
-        let r = f % REPOS;
+        let r = f % repos;
         let revisions = (1..=20u32)
             .map(|rev| {
                 let i = ((f + rev as usize * 13) % IMAGES_PER_REPO) | 1;
@@ -133,7 +138,9 @@ fn main() {
     let s = p.summary();
     let rss_after = peak_rss_mib();
 
-    println!("planner benchmark: {REPOS} repositories x {IMAGES_PER_REPO} images, {USES} usages");
+    println!(
+        "planner benchmark: {repos} repositories x {IMAGES_PER_REPO} images, {uses_count} usages"
+    );
     println!(
         "  fleet generated in      {:>8.0} ms",
         built.as_secs_f64() * 1e3
@@ -153,7 +160,7 @@ fn main() {
         serde_json::json!({
             "bench": "planner",
             "images": s.images,
-            "usages": USES,
+            "usages": uses_count,
             "plan_ms": elapsed.as_secs_f64() * 1e3,
             "peak_rss_mib": rss_after,
         })

@@ -25,6 +25,15 @@ pub struct PruneOutcome {
 }
 
 impl PruneOutcome {
+    /// Adds another repository's outcome to this one.
+    pub fn absorb(&mut self, other: PruneOutcome) {
+        self.deleted.extend(other.deleted);
+        self.skipped.extend(other.skipped);
+        self.failures.extend(other.failures);
+        self.errors.extend(other.errors);
+        self.not_attempted += other.not_attempted;
+    }
+
     /// What became of one planned deletion.
     pub fn outcome_of(&self, repository: &str, digest: &Digest) -> String {
         if self

@@ -29,6 +29,8 @@ pub struct Config {
     pub scopes: ScopeSettings,
     /// Where answers that never change are kept between runs (`CACHE_URI`).
     pub cache: CacheLocation,
+    /// The Lambda function's memory in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, set by Lambda).
+    pub memory_limit_mb: Option<u64>,
 }
 
 /// A variable that cannot be used.
@@ -130,6 +132,9 @@ impl Config {
             dry_run: vars.boolean("DRY_RUN", true)?,
             scopes: scopes::scope_settings(&vars)?,
             cache: cache::cache_location(&vars)?,
+            memory_limit_mb: vars
+                .get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+                .and_then(|v| v.parse().ok()),
         })
     }
 }

@@ -82,23 +82,11 @@ pub async fn add_entities<E: EcsApi>(
     entities: &[Entity],
     usage: &mut Usage,
 ) {
-    let mut tasks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut loose: Vec<&String> = Vec::new();
-    let mut services: BTreeMap<&String, Vec<String>> = BTreeMap::new();
-    for entity in entities {
-        match entity {
-            Entity::Task {
-                cluster: Some(cluster),
-                id,
-            } => {
-                tasks.entry(cluster.clone()).or_default().insert(id.clone());
-            }
-            Entity::Task { cluster: None, id } => loose.push(id),
-            Entity::Service { cluster, service } => {
-                services.entry(cluster).or_default().push(service.clone())
-            }
-        }
-    }
+    let Grouped {
+        mut tasks,
+        loose,
+        services,
+    } = group(entities);
     if !loose.is_empty() {
         let clusters = limit.ecs_pages(EcsBucket::ClusterRead, "ecs:ListClusters", |t| {
             ecs.list_clusters(t)
@@ -161,6 +149,38 @@ pub async fn add_entities<E: EcsApi>(
             usage.uses.extend(task_uses(cluster, &task, false));
         }
     }
+}
+
+/// An event's entities by cluster: tasks, tasks named by id alone, services.
+struct Grouped<'a> {
+    tasks: BTreeMap<String, BTreeSet<String>>,
+    loose: Vec<&'a String>,
+    services: BTreeMap<&'a String, Vec<String>>,
+}
+
+fn group(entities: &[Entity]) -> Grouped<'_> {
+    let mut grouped = Grouped {
+        tasks: BTreeMap::new(),
+        loose: Vec::new(),
+        services: BTreeMap::new(),
+    };
+    for entity in entities {
+        match entity {
+            Entity::Task {
+                cluster: Some(cluster),
+                id,
+            } => {
+                let ids = grouped.tasks.entry(cluster.clone()).or_default();
+                ids.insert(id.clone());
+            }
+            Entity::Task { cluster: None, id } => grouped.loose.push(id),
+            Entity::Service { cluster, service } => {
+                let names = grouped.services.entry(cluster).or_default();
+                names.push(service.clone());
+            }
+        }
+    }
+    grouped
 }
 
 /// Adds what a service's deployments run and what its service revisions pinned.

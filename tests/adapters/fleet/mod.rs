@@ -56,6 +56,8 @@ pub struct Faults {
     pub cache: Option<std::path::PathBuf>,
     /// The run starts with no time left.
     pub out_of_time: bool,
+    /// The Lambda function's memory, in MB.
+    pub memory_limit_mb: Option<u64>,
 }
 
 /// Counters the assertions read.
@@ -228,6 +230,7 @@ pub async fn run_fleet_with_rules(
         },
         dry_run,
         guard_tag_prefix: None,
+        memory_limit_mb: faults.memory_limit_mb,
         cache: match &faults.cache {
             Some(path) => CacheLocation::File(path.clone()),
             None => CacheLocation::Off,

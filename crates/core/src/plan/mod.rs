@@ -218,22 +218,7 @@ fn plan_with(
         repos.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
 
     let mut resolver = Resolver::new(inventory, &mut repos, &position);
-    let (mut gaps, mut warnings) = (Vec::new(), Vec::new());
-    for usage in usages {
-        let origin = usage.origin.as_ref();
-        for u in &usage.uses {
-            let consumer = std::sync::Arc::new(u.consumer.clone().in_scope(origin));
-            resolver.apply(&consumer, &u.image, u.pinned_digest);
-        }
-        let (revision_gaps, pin_warnings) =
-            task_definitions::apply_revisions(&mut resolver, usage, policy.rollback_revisions);
-        gaps.extend(
-            (usage.gaps.iter().cloned())
-                .chain(revision_gaps)
-                .flat_map(|g| narrow(g, inventory, usage)),
-        );
-        warnings.extend(pin_warnings);
-    }
+    let (gaps, warnings) = resolve_usages(&mut resolver, inventory, usages, policy);
     let found = resolver.finish();
     let mut withheld: Vec<ScanGap> = gaps.into_iter().chain(found.gaps).collect();
     withheld.sort();
@@ -285,6 +270,33 @@ fn plan_with(
         out.held.extend(held);
     }
     out
+}
+
+/// Marks what every scope's usage keeps (each consumer named with its origin); returns the gaps,
+/// narrowed to what they can concern, and warnings about pins.
+fn resolve_usages(
+    resolver: &mut Resolver,
+    inventory: &Inventory,
+    usages: &[Usage],
+    policy: &Policy,
+) -> (Vec<ScanGap>, Vec<String>) {
+    let (mut gaps, mut warnings) = (Vec::new(), Vec::new());
+    for usage in usages {
+        let origin = usage.origin.as_ref();
+        for u in &usage.uses {
+            let consumer = std::sync::Arc::new(u.consumer.clone().in_scope(origin));
+            resolver.apply(&consumer, &u.image, u.pinned_digest);
+        }
+        let (revision_gaps, pin_warnings) =
+            task_definitions::apply_revisions(resolver, usage, policy.rollback_revisions);
+        gaps.extend(
+            (usage.gaps.iter().cloned())
+                .chain(revision_gaps)
+                .flat_map(|g| narrow(g, inventory, usage)),
+        );
+        warnings.extend(pin_warnings);
+    }
+    (gaps, warnings)
 }
 
 /// Accounts whose consumers a gap says were not scanned.
