@@ -10,7 +10,7 @@ use ecr_warden_core::plan::{Plan, plan_scopes};
 use ecr_warden_core::policy::Policy;
 use ecr_warden_core::report::{GuardReport, Mode, Report};
 use ecr_warden_core::time::Timestamp;
-use ecr_warden_core::usage::Usage;
+use ecr_warden_core::usage::{ScanGap, Usage};
 
 use super::memory::memory_warning;
 use super::overtime::out_of_time;
@@ -109,47 +109,30 @@ pub async fn scan_and_plan<'a>(
     now: Timestamp,
     deadline: &Deadline,
 ) -> Vec<Planned<'a>> {
-    // The managed repositories are listed while the usage sources scan (ECS mostly waits on its
-    // rate limit); the images usage names elsewhere are looked up afterwards.
-    let concurrency = settings.scan.concurrency;
     let s3 = &scopes.home[0].clients.s3;
     let (cache, load_warning) = Cache::load(&settings.cache, s3).await;
     let progress = Progress::default();
-    let scanning = async {
-        futures_util::join!(
-            scan_scopes(scopes, &cache, &progress, &settings.scan, now),
-            join_all(scopes.home.iter().map(|home| {
-                let region = home.origin.region.as_str();
-                list_managed(
-                    &home.clients.ecr,
-                    region,
-                    &settings.policy,
-                    &cache,
-                    concurrency,
-                )
-            })),
-        )
-    };
     // A scan that cannot finish in time stops; what it learnt is still cached.
     let budget = deadline.scan_budget();
+    let scanning = scan_all(scopes, settings, &cache, &progress, now);
     let scanned = match budget {
         Some(budget) => tokio::time::timeout(budget, scanning).await.ok(),
         None => Some(scanning.await),
     };
-    let save_warning = cache.save(s3).await;
+    let warnings: Vec<String> = load_warning
+        .into_iter()
+        .chain(cache.save(s3).await)
+        .collect();
     let Some((usages, listed)) = scanned else {
         let budget = budget.unwrap_or_default();
         let mut planned = out_of_time(scopes, &progress, budget, settings, now);
-        planned[0]
-            .plan
-            .warnings
-            .extend(load_warning.into_iter().chain(save_warning));
+        planned[0].plan.warnings.extend(warnings);
         return planned;
     };
     let mut planned = Vec::new();
-    let mut all_images = Vec::new();
     for (home, (mut inventory, mut gaps)) in scopes.home.iter().zip(listed) {
         let ecr = &home.clients.ecr;
+        let concurrency = settings.scan.concurrency;
         complete_inventory(ecr, &mut inventory, &usages, concurrency, &mut gaps).await;
         let listing = Usage {
             gaps,
@@ -157,38 +140,67 @@ pub async fn scan_and_plan<'a>(
         };
         let all: Vec<Usage> = usages.iter().cloned().chain([listing]).collect();
         let plan = plan_scopes(&inventory, &all, &settings.policy, now);
-        all_images.push(
-            inventory
-                .repositories
-                .values()
-                .map(|r| r.images.len())
-                .sum::<usize>(),
-        );
         planned.push(Planned {
             scope: home,
             inventory,
             plan,
         });
     }
-    if let Some(first) = planned.first_mut() {
-        let stats = cache.stats();
-        if settings.cache != CacheLocation::Off {
-            first.plan.notes.push(format!(
-                "cache {}: {} answers from earlier runs, {} asked afresh",
-                settings.cache, stats.hits, stats.misses
-            ));
-        }
-        first
-            .plan
-            .warnings
-            .extend(load_warning.into_iter().chain(save_warning));
-        let images = all_images.iter().sum();
-        first
-            .plan
-            .warnings
-            .extend(memory_warning(images, settings.memory_limit_mb));
-    }
+    add_run_notes(&mut planned, settings, &cache, warnings);
     planned
+}
+
+/// The usage of every scope and the listing of every managed registry, side by side (ECS mostly
+/// waits on its rate limit); the images usage names elsewhere are looked up afterwards.
+async fn scan_all(
+    scopes: &Scopes,
+    settings: &RunSettings,
+    cache: &Cache,
+    progress: &Progress,
+    now: Timestamp,
+) -> (Vec<Usage>, Vec<(Inventory, Vec<ScanGap>)>) {
+    let concurrency = settings.scan.concurrency;
+    futures_util::join!(
+        scan_scopes(scopes, cache, progress, &settings.scan, now),
+        join_all(scopes.home.iter().map(|home| {
+            let region = home.origin.region.as_str();
+            list_managed(
+                &home.clients.ecr,
+                region,
+                &settings.policy,
+                cache,
+                concurrency,
+            )
+        })),
+    )
+}
+
+/// What the run says about itself, once: the cache's use, its warnings, and memory.
+fn add_run_notes(
+    planned: &mut [Planned],
+    settings: &RunSettings,
+    cache: &Cache,
+    warnings: Vec<String>,
+) {
+    let images: usize = (planned.iter())
+        .flat_map(|p| p.inventory.repositories.values())
+        .map(|r| r.images.len())
+        .sum();
+    let Some(first) = planned.first_mut() else {
+        return;
+    };
+    if settings.cache != CacheLocation::Off {
+        let stats = cache.stats();
+        first.plan.notes.push(format!(
+            "cache {}: {} answers from earlier runs, {} asked afresh",
+            settings.cache, stats.hits, stats.misses
+        ));
+    }
+    first.plan.warnings.extend(warnings);
+    first
+        .plan
+        .warnings
+        .extend(memory_warning(images, settings.memory_limit_mb));
 }
 
 /// Publishes the report's alert, if it calls for one; without a notifier the alert is logged.

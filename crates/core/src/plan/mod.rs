@@ -19,6 +19,7 @@ mod resolve;
 mod retain;
 mod task_definitions;
 mod unscanned;
+mod usages;
 
 use std::collections::BTreeSet;
 
@@ -32,11 +33,11 @@ pub use reason::{DeleteReason, Reason, Via};
 use crate::digest::Digest;
 use crate::inventory::{Inventory, Listing, Repository};
 use crate::policy::Policy;
-use crate::reference::ImageRef;
 use crate::time::Timestamp;
 use crate::usage::{Blocks, ScanGap, Usage};
 use index::RepoIndex;
 use resolve::Resolver;
+use usages::resolve_usages;
 
 /// The outcome of planning.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -272,33 +273,6 @@ fn plan_with(
     out
 }
 
-/// Marks what every scope's usage keeps (each consumer named with its origin); returns the gaps,
-/// narrowed to what they can concern, and warnings about pins.
-fn resolve_usages(
-    resolver: &mut Resolver,
-    inventory: &Inventory,
-    usages: &[Usage],
-    policy: &Policy,
-) -> (Vec<ScanGap>, Vec<String>) {
-    let (mut gaps, mut warnings) = (Vec::new(), Vec::new());
-    for usage in usages {
-        let origin = usage.origin.as_ref();
-        for u in &usage.uses {
-            let consumer = std::sync::Arc::new(u.consumer.clone().in_scope(origin));
-            resolver.apply(&consumer, &u.image, u.pinned_digest);
-        }
-        let (revision_gaps, pin_warnings) =
-            task_definitions::apply_revisions(resolver, usage, policy.rollback_revisions);
-        gaps.extend(
-            (usage.gaps.iter().cloned())
-                .chain(revision_gaps)
-                .flat_map(|g| narrow(g, inventory, usage)),
-        );
-        warnings.extend(pin_warnings);
-    }
-    (gaps, warnings)
-}
-
 /// Accounts whose consumers a gap says were not scanned.
 fn blocked_accounts(gaps: &[ScanGap]) -> BTreeSet<String> {
     (gaps.iter())
@@ -312,40 +286,6 @@ fn blocked_accounts(gaps: &[ScanGap]) -> BTreeSet<String> {
 fn unique<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
     let mut seen = BTreeSet::new();
     items.filter(|i| seen.insert(*i)).cloned().collect()
-}
-
-/// A gap scoped to a task definition, turned into the repositories that revision's containers
-/// name in this registry (one gap each), or into a gap that blocks everything when the revision's
-/// images are not known.
-fn narrow(gap: ScanGap, inventory: &Inventory, usage: &Usage) -> Vec<ScanGap> {
-    let Blocks::TaskDefinition { family, revision } = &gap.blocks else {
-        return vec![gap];
-    };
-    let containers = usage
-        .families
-        .get(family)
-        .and_then(|f| f.revisions.get(revision))
-        .cloned()
-        .flatten();
-    let mut repositories = std::collections::BTreeSet::new();
-    for c in containers.iter().flatten() {
-        match ImageRef::parse(&c.image) {
-            Ok(r) if inventory.is_ours(&r.registry) => {
-                repositories.insert(r.repository);
-            }
-            Ok(_) => {}
-            Err(_) => return vec![gap.blocking(Blocks::Everything)],
-        }
-    }
-    if containers.is_none() {
-        return vec![gap.blocking(Blocks::Everything)];
-    }
-    if repositories.is_empty() {
-        return vec![gap];
-    }
-    (repositories.into_iter())
-        .map(|repository| gap.clone().blocking(Blocks::Repository { repository }))
-        .collect()
 }
 
 #[cfg(test)]
