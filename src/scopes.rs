@@ -123,19 +123,8 @@ pub fn partition(region: &str) -> &'static str {
 /// Builds every scope: this account in every region, and every other account in every region
 /// through the scan role.
 pub async fn connect(base: &SdkConfig, settings: &ScopeSettings) -> Result<Scopes, AwsError> {
-    let sts = aws_sdk_sts::Client::new(base);
-    let identity = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", "credentials", e))?;
-    let account = identity.account().unwrap_or_default().to_string();
-    let home_region = base.region().map(|r| r.to_string()).unwrap_or_default();
-    let regions: Vec<String> = if settings.regions.is_empty() {
-        vec![home_region.clone()]
-    } else {
-        settings.regions.clone()
-    };
+    let account = this_account(base).await?;
+    let regions = regions(base, settings);
     let home: Vec<Scope> = regions
         .iter()
         .map(|r| Scope {
@@ -153,25 +142,9 @@ pub async fn connect(base: &SdkConfig, settings: &ScopeSettings) -> Result<Scope
         unreachable: Vec::new(),
         organization: None,
     };
-    let others = match &settings.accounts {
-        Accounts::This => Vec::new(),
-        Accounts::List(list) => list.clone(),
-        Accounts::Organization => {
-            // One endpoint per partition, which the SDK resolves from any region of it.
-            let client = aws_sdk_organizations::Client::new(base);
-            match organization_accounts(&client).await {
-                Ok((org, list)) => {
-                    scopes.organization = Some(org);
-                    list
-                }
-                Err(gap) => {
-                    scopes.unreachable.push(gap);
-                    Vec::new()
-                }
-            }
-        }
-    };
-    let others: BTreeSet<String> = others.into_iter().filter(|a| *a != account).collect();
+    let (others, organization, gap) = other_accounts(base, settings, &account).await;
+    scopes.organization = organization;
+    scopes.unreachable.extend(gap);
     let pairs: Vec<(&String, &String)> = others
         .iter()
         .flat_map(|a| regions.iter().map(move |r| (a, r)))
@@ -184,6 +157,84 @@ pub async fn connect(base: &SdkConfig, settings: &ScopeSettings) -> Result<Scope
         }
     }
     Ok(scopes)
+}
+
+/// The account the credentials belong to.
+async fn this_account(base: &SdkConfig) -> Result<String, AwsError> {
+    let identity = aws_sdk_sts::Client::new(base)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", "credentials", e))?;
+    Ok(identity.account().unwrap_or_default().to_string())
+}
+
+/// `REGIONS`, or the configured region alone.
+fn regions(base: &SdkConfig, settings: &ScopeSettings) -> Vec<String> {
+    if settings.regions.is_empty() {
+        vec![base.region().map(|r| r.to_string()).unwrap_or_default()]
+    } else {
+        settings.regions.clone()
+    }
+}
+
+/// The other accounts to scan: those `ACCOUNTS` lists, or the organization's ACTIVE ones (with
+/// the organization's id), never this one; a refused organization listing is a gap.
+async fn other_accounts(
+    base: &SdkConfig,
+    settings: &ScopeSettings,
+    account: &str,
+) -> (BTreeSet<String>, Option<String>, Option<ScanGap>) {
+    let (others, organization, gap) = match &settings.accounts {
+        Accounts::This => (Vec::new(), None, None),
+        Accounts::List(list) => (list.clone(), None, None),
+        Accounts::Organization => {
+            // One endpoint per partition, which the SDK resolves from any region of it.
+            let client = aws_sdk_organizations::Client::new(base);
+            match organization_accounts(&client).await {
+                Ok((org, list)) => (list, Some(org), None),
+                Err(gap) => (Vec::new(), None, Some(gap)),
+            }
+        }
+    };
+    let others = others.into_iter().filter(|a| a != account).collect();
+    (others, organization, gap)
+}
+
+/// Every account-region a run covers, without reaching into them (the fan-out's list): this
+/// account and the others, each in every region.
+pub async fn list(base: &SdkConfig, settings: &ScopeSettings) -> Result<ScopeList, AwsError> {
+    let account = this_account(base).await?;
+    let regions = regions(base, settings);
+    let (others, organization, gap) = other_accounts(base, settings, &account).await;
+    if let Some(gap) = gap {
+        return Err(AwsError::invalid(
+            "organizations:ListAccounts",
+            "organization",
+            gap.error,
+        ));
+    }
+    let scopes = std::iter::once(&account)
+        .chain(&others)
+        .flat_map(|a| {
+            regions.iter().map(move |r| Origin {
+                account: a.clone(),
+                region: r.clone(),
+            })
+        })
+        .collect();
+    Ok(ScopeList {
+        scopes,
+        organization,
+    })
+}
+
+/// The account-regions of a run, and the organization when every account of it is included.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScopeList {
+    pub scopes: Vec<Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
 }
 
 /// The base configuration in another region.

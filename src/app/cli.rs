@@ -15,7 +15,9 @@ use ecr_warden_core::time::Timestamp;
 
 use super::config::Config;
 use super::connect::Aws;
-use super::handler::handle;
+use super::event::ScanUsage;
+use super::fanout::scan_usage_into;
+use super::handler::{Answer, HandleError, handle};
 use super::output::{preview_table, table};
 use super::run::{run, scan_and_plan};
 use crate::act::Deadline;
@@ -63,6 +65,19 @@ pub enum Command {
         /// The repository.
         repository: String,
     },
+    /// Scan one account and region into a usage document, for a prune that reads every scope's
+    /// document (USAGE_SOURCES); exit status 1 when the scan missed something. Never deletes.
+    ScanUsage {
+        /// The account (12 digits): this one, or another through the scan role.
+        #[arg(long)]
+        account: String,
+        /// The region.
+        #[arg(long)]
+        region: String,
+        /// Where to write the document: a path or s3://bucket/key.
+        #[arg(long)]
+        out: String,
+    },
     /// Run the Lambda handler on an event file, exactly as Lambda would.
     Invoke {
         /// A JSON event (see events/).
@@ -89,20 +104,42 @@ pub async fn main(config: Config) -> ExitCode {
     };
     let now = super::now();
     let deadline = cli.deadline();
-    let report = match &cli.command {
+    let answer = match &cli.command {
         Command::Plan => scan(&aws, &config, Mode::Plan, now, &deadline).await,
         Command::Prune => scan(&aws, &config, Mode::Prune, now, &deadline).await,
         Command::Check => scan(&aws, &config, Mode::Check, now, &deadline).await,
         Command::LifecyclePreview { repository } => {
             return lifecycle_preview(&aws, &config, repository, cli.output, now).await;
         }
-        Command::Invoke { event } => match invoke(&aws, &config, event, now, &deadline).await {
-            Ok(report) => report,
-            Err(message) => {
-                eprintln!("ecr-warden: {message}");
-                return ExitCode::from(2);
-            }
-        },
+        Command::ScanUsage {
+            account,
+            region,
+            out,
+        } => {
+            let request = ScanUsage {
+                account: account.clone(),
+                region: region.clone(),
+                out: out.clone(),
+            };
+            (scan_usage_into(&aws, &config, &request, now, &deadline).await)
+                .map(|r| Answer::Report(Box::new(r)))
+                .map_err(|e| (e, ExitCode::FAILURE))
+        }
+        Command::Invoke { event } => invoke(&aws, &config, event, now, &deadline).await,
+    };
+    let report = match answer {
+        Ok(Answer::Report(report)) => report,
+        Ok(Answer::Scopes(list)) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&list).expect("scopes serialize")
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err((message, code)) => {
+            eprintln!("ecr-warden: {message}");
+            return code;
+        }
     };
     if let Err(e) = write_report(&report, cli.output) {
         eprintln!("ecr-warden: cannot write the report: {e}");
@@ -118,19 +155,13 @@ async fn scan(
     mode: Mode,
     now: Timestamp,
     deadline: &Deadline,
-) -> Report {
+) -> Result<Answer, (String, ExitCode)> {
     let settings = config.run_settings();
     let context = Some("command line".into());
-    run(
-        &aws.scopes,
-        aws.sns.as_ref(),
-        &settings,
-        mode,
-        context,
-        now,
-        deadline,
-    )
-    .await
+    let scopes = (aws.scopes(&config.scopes).await).map_err(|e| (e, ExitCode::FAILURE))?;
+    let notifier = aws.sns.as_ref();
+    let report = run(&scopes, notifier, &settings, mode, context, now, deadline).await;
+    Ok(Answer::Report(Box::new(report)))
 }
 
 /// Runs the Lambda handler on an event file.
@@ -140,14 +171,18 @@ async fn invoke(
     event: &Path,
     now: Timestamp,
     deadline: &Deadline,
-) -> Result<Report, String> {
+) -> Result<Answer, (String, ExitCode)> {
+    let bad = |e: String| (e, ExitCode::from(2));
     let text = std::fs::read_to_string(event)
-        .map_err(|e| format!("cannot read {}: {e}", event.display()))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
-    handle(&aws.scopes, aws.sns.as_ref(), config, &value, now, deadline)
+        .map_err(|e| bad(format!("cannot read {}: {e}", event.display())))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("{} is not JSON: {e}", event.display())))?;
+    handle(aws, config, &value, now, deadline)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            HandleError::Event(e) => bad(e.to_string()),
+            HandleError::Aws(e) => (e, ExitCode::FAILURE),
+        })
 }
 
 /// Prints the report. It is streamed: a large account's JSON report need not exist in memory
@@ -192,7 +227,14 @@ async fn lifecycle_preview(
         guard_tag_prefix: None,
         ..config.run_settings()
     };
-    let planned = scan_and_plan(&aws.scopes, &settings, now, &Deadline::none()).await;
+    let scopes = match aws.scopes(&config.scopes).await {
+        Ok(scopes) => scopes,
+        Err(e) => {
+            eprintln!("ecr-warden: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let planned = scan_and_plan(&scopes, &settings, now, &Deadline::none()).await;
     // The first region whose registry has the repository.
     let found = planned.iter().find_map(|p| {
         let repo = p.inventory.repositories.get(repository)?;

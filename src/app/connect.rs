@@ -1,16 +1,17 @@
 //! AWS clients from the standard settings (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, …), so
-//! the same binary runs against AWS or an emulator; and the scopes a run covers.
+//! the same binary runs against AWS or an emulator; and the scopes each run covers, reached when
+//! the run needs them (a fan-out's scan of one account reaches that account only).
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
 
 use super::config::Config;
 use crate::aws::sns::SnsTopic;
-use crate::scopes::{self, Scopes};
+use crate::scopes::{self, ScopeList, ScopeSettings, Scopes};
 
-/// The clients a run uses, and where they point.
+/// The SDK configuration and the alert topic.
 pub struct Aws {
-    pub scopes: Scopes,
+    pub sdk: SdkConfig,
     pub sns: Option<SnsTopic>,
 }
 
@@ -31,15 +32,26 @@ impl Aws {
         if sdk.region().is_none() {
             return Err("no AWS region: set AWS_REGION (or a profile with a region)".into());
         }
-        let scopes = scopes::connect(&sdk, &config.scopes)
-            .await
-            .map_err(|e| format!("cannot reach AWS: {e}"))?;
         Ok(Aws {
             sns: config.sns_topic_arn.as_ref().map(|arn| SnsTopic {
                 client: aws_sdk_sns::Client::new(&sdk),
                 topic_arn: arn.clone(),
             }),
-            scopes,
+            sdk,
         })
+    }
+
+    /// Reaches every scope the settings name (assuming the scan role in other accounts).
+    pub async fn scopes(&self, settings: &ScopeSettings) -> Result<Scopes, String> {
+        scopes::connect(&self.sdk, settings)
+            .await
+            .map_err(|e| format!("cannot reach AWS: {e}"))
+    }
+
+    /// Lists the account-regions the settings cover, without reaching into them.
+    pub async fn list_scopes(&self, settings: &ScopeSettings) -> Result<ScopeList, String> {
+        scopes::list(&self.sdk, settings)
+            .await
+            .map_err(|e| format!("cannot list the scopes: {e}"))
     }
 }

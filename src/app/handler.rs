@@ -1,4 +1,4 @@
-//! The Lambda handler: one event in, one report out. The CLI's `invoke` runs the same code.
+//! The Lambda handler: one event in, one answer out. The CLI's `invoke` runs the same code.
 
 use serde_json::Value;
 
@@ -6,56 +6,85 @@ use ecr_warden_core::report::{Mode, Report};
 use ecr_warden_core::time::Timestamp;
 
 use super::config::Config;
-use super::event::{Action, EventError, Trigger};
+use super::connect::Aws;
+use super::event::{Action, EventError, FanIn, Trigger};
+use super::fanout::scan_usage_into;
 use super::incident::{check_retirement, diagnose_pull_failure};
 use super::run::{RunSettings, run};
 use crate::act::Deadline;
-use crate::aws::sns::Notifier;
 use crate::limit::Limiter;
-use crate::scopes::Scopes;
+use crate::scopes::{Accounts, ScopeList, ScopeSettings};
 
-/// Handles one event. Only a scheduled `prune` (with `DRY_RUN=false`) can delete anything.
-pub async fn handle<N: Notifier>(
-    scopes: &Scopes,
-    notifier: Option<&N>,
+/// What an invocation returns: a report, or (the fan-out's first step) the scopes to scan.
+#[derive(Debug)]
+pub enum Answer {
+    Report(Box<Report>),
+    Scopes(ScopeList),
+}
+
+/// Why an invocation could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("{0}")]
+    Aws(String),
+}
+
+/// Handles one event. Only a `prune` (with `DRY_RUN=false`) can delete anything.
+pub async fn handle(
+    aws: &Aws,
     config: &Config,
     event: &Value,
     now: Timestamp,
     deadline: &Deadline,
-) -> Result<Report, EventError> {
+) -> Result<Answer, HandleError> {
+    let notifier = aws.sns.as_ref();
     let report = match Trigger::parse(event)? {
-        Trigger::Run { action, context } => {
+        Trigger::Run {
+            action,
+            context,
+            fan_in,
+        } => {
             let mode = match action {
                 Action::Prune => Mode::Prune,
                 Action::Plan => Mode::Plan,
                 Action::Check => Mode::Check,
             };
-            let settings = config.run_settings();
-            run(
-                scopes,
-                notifier,
-                &settings,
-                mode,
-                Some(context),
-                now,
-                deadline,
-            )
+            let (settings, scope_settings) = config.run_settings_for(fan_in);
+            let scopes = aws
+                .scopes(&scope_settings)
+                .await
+                .map_err(HandleError::Aws)?;
+            let context = Some(context);
+            run(&scopes, notifier, &settings, mode, context, now, deadline).await
+        }
+        Trigger::ScanUsage(request) => scan_usage_into(aws, config, &request, now, deadline)
             .await
+            .map_err(HandleError::Aws)?,
+        Trigger::ListScopes => {
+            let list = aws
+                .list_scopes(&config.scopes)
+                .await
+                .map_err(HandleError::Aws)?;
+            return Ok(Answer::Scopes(list));
         }
         Trigger::Retirement(r) => {
-            let limit = Limiter::with_ecs_rate(
-                config.scan.concurrency,
-                config.scan.ecs_requests_per_second,
-            );
-            check_retirement(scopes, notifier, &limit, &r, now).await
+            let scopes = aws.scopes(&config.scopes).await.map_err(HandleError::Aws)?;
+            let scan = &config.scan;
+            let limit = Limiter::with_ecs_rate(scan.concurrency, scan.ecs_requests_per_second);
+            check_retirement(&scopes, notifier, &limit, &r, now).await
         }
-        Trigger::PullFailure(p) => diagnose_pull_failure(scopes, notifier, &p, now).await,
+        Trigger::PullFailure(p) => {
+            let scopes = aws.scopes(&config.scopes).await.map_err(HandleError::Aws)?;
+            diagnose_pull_failure(&scopes, notifier, &p, now).await
+        }
         Trigger::Ignored { reason } => {
             tracing::info!(%reason, "event ignored");
             Report::empty(Mode::Ignored, Some(reason))
         }
     };
-    Ok(report)
+    Ok(Answer::Report(Box::new(report)))
 }
 
 impl Config {
@@ -69,5 +98,22 @@ impl Config {
             cache: self.cache.clone(),
             memory_limit_mb: self.memory_limit_mb,
         }
+    }
+
+    /// A run's settings and scopes; a fan-in reads every scope's usage from its documents and
+    /// reaches only this account's registries.
+    pub fn run_settings_for(&self, fan_in: Option<FanIn>) -> (RunSettings, ScopeSettings) {
+        let mut settings = self.run_settings();
+        let Some(fan_in) = fan_in else {
+            return (settings, self.scopes.clone());
+        };
+        settings.scan.usage_sources.push(fan_in.documents);
+        settings.scan.expected_scopes = fan_in.scopes;
+        settings.scan.documents_only = true;
+        let home = ScopeSettings {
+            accounts: Accounts::This,
+            ..self.scopes.clone()
+        };
+        (settings, home)
     }
 }

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use ecr_warden_core::report::Report;
+use ecr_warden_core::report::Mode;
 
 use super::config::Config;
 use super::connect::Aws;
-use super::handler::handle;
+use super::handler::{Answer, handle};
 use super::metrics::metrics_line;
 use crate::act::Deadline;
 
@@ -32,15 +32,10 @@ pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
                 .unwrap_or_default();
             let deadline = Deadline::at(Instant::now() + remaining, DEADLINE_RESERVE);
             let now = super::now();
-            let mut report = handle(
-                &aws.scopes,
-                aws.sns.as_ref(),
-                config,
-                &event.payload,
-                now,
-                &deadline,
-            )
-            .await?;
+            let mut report = match handle(aws, config, &event.payload, now, &deadline).await? {
+                Answer::Scopes(list) => return Ok(serde_json::to_value(list)?),
+                Answer::Report(report) => report,
+            };
             println!("{}", metrics_line(&report, now));
             if !report.delete_errors.is_empty() {
                 // The alert is out; failing the invocation also retries it and trips the
@@ -48,8 +43,13 @@ pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
                 let errors = report.delete_errors.join("; ");
                 return Err(format!("deletion calls failed: {errors}").into());
             }
+            if report.mode == Mode::ScanUsage && report.scan_incomplete {
+                // A fan-out's scan that missed something fails its step, so the prune never runs.
+                let errors = report.errors.join("; ");
+                return Err(format!("the usage scan is incomplete: {errors}").into());
+            }
             report.truncate_lists(RESPONSE_ENTRIES);
-            Ok::<Report, lambda_runtime::Error>(report)
+            Ok::<Value, lambda_runtime::Error>(serde_json::to_value(&report)?)
         },
     ))
     .await

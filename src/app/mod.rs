@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod event;
+pub mod fanout;
 pub mod handler;
 pub mod incident;
 pub mod lambda;

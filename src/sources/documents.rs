@@ -1,35 +1,19 @@
 //! Usage documents (`USAGE_SOURCES`): what ecr-warden cannot scan itself (EKS, other platforms, CI)
 //! says it uses, from local files, S3 objects, or every object under an S3 prefix. A document
 //! that cannot be read, is malformed, is older than `USAGE_MAX_AGE_HOURS` or says its own scan
-//! was incomplete is a gap: what it would have protected is unknown.
+//! was incomplete is a gap: what it would have protected is unknown. Read once per run, with this
+//! account's credentials; a document `scan-usage` wrote for an account and region stands for
+//! scanning it, and a fan-in needs one for every scope it expects.
 
-use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, join_all};
+use futures_util::future::join_all;
 
 use ecr_warden_core::document::UsageDocument;
 use ecr_warden_core::time::Timestamp;
-use ecr_warden_core::usage::{ScanGap, Usage};
+use ecr_warden_core::usage::{Origin, ScanGap, Usage};
 
-use super::{Scope, UsageSource};
+use super::Scope;
 use crate::aws::AwsError;
 use crate::aws::s3::S3Api;
-
-/// The configured usage documents.
-pub struct UsageDocuments;
-
-impl UsageSource for UsageDocuments {
-    fn kind(&self) -> &'static str {
-        "documents"
-    }
-
-    fn optional(&self) -> bool {
-        false
-    }
-
-    fn scan<'a>(&'a self, scope: &'a Scope<'a>) -> BoxFuture<'a, Usage> {
-        scan(&scope.aws.s3, scope).boxed()
-    }
-}
 
 /// A document's text, its time, and where it was read.
 struct Read {
@@ -49,31 +33,60 @@ pub async fn scan<S: S3Api>(s3: &S, scope: &Scope<'_>) -> Usage {
     )
     .await;
     let mut usage = Usage::default();
+    let mut covered: Vec<Origin> = Vec::new();
     for result in read {
         match result {
             Err(gap) => usage.gaps.push(gap),
             Ok(documents) => {
                 for d in documents {
-                    usage.merge(use_document(d, settings.usage_max_age_hours, scope.now));
+                    let (used, scope) = use_document(d, settings.usage_max_age_hours, scope.now);
+                    usage.merge(used);
+                    covered.extend(scope);
                 }
             }
         }
     }
+    // A fan-in: every scope it expects needs a complete, fresh document of its own.
+    for expected in settings
+        .expected_scopes
+        .iter()
+        .filter(|e| !covered.contains(e))
+    {
+        usage.gaps.push(ScanGap::new(
+            "read usage documents",
+            expected.to_string(),
+            "no complete, fresh usage document for this account and region: its scan failed or did not run",
+        ));
+    }
     usage
 }
 
-/// One document's uses, or the gap it is.
-fn use_document(d: Read, max_age_hours: u32, now: Timestamp) -> Usage {
+/// One document's uses, or the gap it is; and the scope it stands for, when it is a complete and
+/// fresh document of one account and region.
+fn use_document(d: Read, max_age_hours: u32, now: Timestamp) -> (Usage, Option<Origin>) {
     match UsageDocument::parse(&d.location, &d.text, d.modified) {
-        Ok(doc) => doc.into_usage(&d.location, max_age_hours, now),
-        Err(e) => Usage {
-            gaps: vec![ScanGap::new(
-                "read usage document",
-                d.location,
-                e.to_string(),
-            )],
-            ..Usage::default()
-        },
+        Ok(doc) => {
+            let scope = match (&doc.account, &doc.region, doc.complete) {
+                (Some(account), Some(region), true) => Some(Origin {
+                    account: account.clone(),
+                    region: region.clone(),
+                }),
+                _ => None,
+            };
+            let usage = doc.into_usage(&d.location, max_age_hours, now);
+            let scope = scope.filter(|_| usage.gaps.is_empty());
+            (usage, scope)
+        }
+        Err(e) => {
+            let gap = ScanGap::new("read usage document", d.location, e.to_string());
+            (
+                Usage {
+                    gaps: vec![gap],
+                    ..Usage::default()
+                },
+                None,
+            )
+        }
     }
 }
 

@@ -52,6 +52,10 @@ pub struct ScanSettings {
     pub lambda_versions: usize,
     /// ECS requests per second at most (0: no limit).
     pub ecs_requests_per_second: f64,
+    /// Scopes that must each have a complete, fresh usage document (a fan-in); one without is a gap.
+    pub expected_scopes: Vec<Origin>,
+    /// Usage comes from the documents alone: no scope is scanned live (a fan-in).
+    pub documents_only: bool,
 }
 
 impl Default for ScanSettings {
@@ -66,6 +70,8 @@ impl Default for ScanSettings {
             usage_max_age_hours: 48,
             lambda_versions: 3,
             ecs_requests_per_second: 20.0,
+            expected_scopes: Vec::new(),
+            documents_only: false,
         }
     }
 }
@@ -104,7 +110,6 @@ pub const SOURCES: &[&dyn UsageSource] = &[
     &scheduler::Schedules,
     &batch::BatchJobs,
     &apprunner::AppRunnerServices,
-    &documents::UsageDocuments,
 ];
 
 /// The kinds `SCAN_SOURCES` can name.
@@ -189,7 +194,12 @@ pub async fn scan_scopes(
     now: Timestamp,
 ) -> Vec<Usage> {
     let several = scopes.several();
-    let scanned: Vec<Usage> = stream::iter(&scopes.scanned)
+    let live: &[crate::scopes::Scope] = if settings.documents_only {
+        &[]
+    } else {
+        &scopes.scanned
+    };
+    let scanning = stream::iter(live)
         .map(|scope| async move {
             let mut usage = scan_usage(scope, cache, settings, now).await;
             usage.scanned_accounts.insert(scope.origin.account.clone());
@@ -201,15 +211,39 @@ pub async fn scan_scopes(
             usage
         })
         .buffered(SCOPES_AT_ONCE)
-        .collect()
-        .await;
+        .collect::<Vec<Usage>>();
+    let (scanned, documents) =
+        futures_util::join!(scanning, read_documents(scopes, cache, settings, now));
     let unreachable = Usage {
         gaps: scopes.unreachable.clone(),
         scanned_organization: scopes.organization.clone(),
         unscanned: skipped_sources(settings),
         ..Usage::default()
     };
-    scanned.into_iter().chain([unreachable]).collect()
+    scanned
+        .into_iter()
+        .chain([documents, unreachable])
+        .collect()
+}
+
+/// The usage documents, read once with this account's credentials.
+async fn read_documents(
+    scopes: &Scopes,
+    cache: &Cache,
+    settings: &ScanSettings,
+    now: Timestamp,
+) -> Usage {
+    let home = &scopes.home[0];
+    let limit = Limiter::new(settings.concurrency);
+    let scope = Scope {
+        aws: &home.clients,
+        origin: &home.origin,
+        cache,
+        limit: &limit,
+        settings,
+        now,
+    };
+    documents::scan(&home.clients.s3, &scope).await
 }
 
 /// The kinds of consumer `SCAN_SOURCES` leaves out, as partial-scope warnings.

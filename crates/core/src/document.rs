@@ -13,10 +13,12 @@
 //! A document that is older than the allowed age, incomplete, or cannot be read is a gap: what it
 //! would have said is unknown, so nothing is deleted.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
-use crate::usage::{Consumer, ScanGap, Usage, Use};
+use crate::usage::{Consumer, Hold, Origin, ScanGap, Usage, Use};
 
 /// One usage document, as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +37,9 @@ pub struct UsageDocument {
     pub complete: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<ScanGap>,
+    /// Repositories something uses an unknown digest of (nothing in them is deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<Hold>,
 }
 
 fn complete() -> bool {
@@ -89,7 +94,37 @@ impl UsageDocument {
             region: None,
             complete: true,
             gaps: Vec::new(),
+            holds: Vec::new(),
         })
+    }
+
+    /// The document `scan-usage` writes for one account and region: every image its consumers use
+    /// (pinned digests as `reference@digest`) and every image of the task-definition revisions the
+    /// revision rule keeps there; incomplete, with the gaps, when the scan missed something.
+    pub fn of_scan(origin: &Origin, usage: &Usage, now: Timestamp) -> UsageDocument {
+        let mut images = BTreeSet::new();
+        for u in &usage.uses {
+            images.insert(match u.pinned_digest {
+                Some(digest) if !u.image.contains('@') => format!("{}@{digest}", u.image),
+                _ => u.image.clone(),
+            });
+        }
+        for family in usage.families.values() {
+            for containers in family.revisions.values().flatten() {
+                images.extend(containers.iter().map(|c| c.image.clone()));
+            }
+        }
+        let gaps = usage.gaps.clone();
+        UsageDocument {
+            source: format!("ecr-warden scan-usage {origin}"),
+            generated_at: now,
+            images: images.into_iter().filter(|i| !i.is_empty()).collect(),
+            account: Some(origin.account.clone()),
+            region: Some(origin.region.clone()),
+            complete: gaps.is_empty(),
+            gaps,
+            holds: usage.holds.clone(),
+        }
     }
 
     /// The document's uses, or the gap that makes it unusable: too old, or incomplete.
@@ -108,14 +143,27 @@ impl UsageDocument {
             return usage;
         }
         if !self.complete {
-            usage.gaps.push(ScanGap::new(
-                "read usage document",
-                location,
-                "the scan that wrote it was incomplete",
-            ));
-            usage.gaps.extend(self.gaps);
-            return usage;
+            // The gaps it lists hold what they concern, as they would in a live scan; a document
+            // that does not say why it is incomplete holds everything.
+            if self.gaps.is_empty() {
+                usage.gaps.push(ScanGap::new(
+                    "read usage document",
+                    location,
+                    "the scan that wrote it was incomplete",
+                ));
+                return usage;
+            }
+            usage.gaps.extend(self.gaps.into_iter().map(|mut g| {
+                g.resource = format!("{location}: {}", g.resource);
+                g
+            }));
         }
+        // A document of one account and region stands for scanning it.
+        if let (Some(account), Some(region)) = (&self.account, &self.region) {
+            usage.scanned_accounts.insert(account.clone());
+            usage.scanned_regions.insert(region.clone());
+        }
+        usage.holds = self.holds;
         let consumer = Consumer::UsageDocument {
             source: self.source,
             location: location.to_string(),
@@ -199,5 +247,63 @@ mod tests {
             UsageDocument::parse("f", REF, None),
             Err(DocumentError::NoTime)
         );
+    }
+
+    #[test]
+    fn a_scope_document_carries_its_uses_revisions_gaps_and_holds_and_counts_its_scope_as_scanned()
+    {
+        use crate::usage::{Blocks, ContainerImage, Family, Hold};
+        let origin = Origin {
+            account: "222222222222".into(),
+            region: "eu-west-1".into(),
+        };
+        let digest: crate::Digest = format!("sha256:{}", "b".repeat(64)).parse().unwrap();
+        let mut usage = Usage::default();
+        usage.uses.push(Use {
+            consumer: Consumer::UsageDocument {
+                source: "s".into(),
+                location: "l".into(),
+            },
+            image: REF.into(),
+            pinned_digest: Some(digest),
+        });
+        let kept = vec![ContainerImage {
+            container: "app".into(),
+            image: format!("{REF}-rollback"),
+        }];
+        let revisions = [(3, Some(kept)), (1, None)].into_iter().collect();
+        usage.families.insert("web".into(), Family { revisions });
+        usage.holds.push(Hold {
+            image: REF.into(),
+            by: "App Runner service s".into(),
+        });
+        let doc = UsageDocument::of_scan(&origin, &usage, NOW);
+        assert!(doc.complete);
+        assert_eq!(
+            doc.images,
+            [format!("{REF}-rollback"), format!("{REF}@{digest}")]
+        );
+        let text = serde_json::to_string(&doc).unwrap();
+        let read = UsageDocument::parse("s3://b/k", &text, None).unwrap();
+        let back = read.into_usage("s3://b/k", 48, NOW);
+        assert!(back.gaps.is_empty());
+        assert_eq!(back.uses.len(), 2);
+        assert_eq!(back.holds.len(), 1);
+        assert!(back.scanned_accounts.contains("222222222222"));
+        assert!(back.scanned_regions.contains("eu-west-1"));
+
+        usage.gaps.push(
+            ScanGap::new("ecs:DescribeServices", "cluster prod", "denied").blocking(
+                Blocks::Repository {
+                    repository: "web".into(),
+                },
+            ),
+        );
+        let doc = UsageDocument::of_scan(&origin, &usage, NOW);
+        assert!(!doc.complete);
+        let back = doc.into_usage("s3://b/k", 48, NOW);
+        assert_eq!(back.gaps.len(), 1, "{:?}", back.gaps);
+        assert!(matches!(back.gaps[0].blocks, Blocks::Repository { .. }));
+        assert!(back.gaps[0].resource.starts_with("s3://b/k: "));
     }
 }

@@ -202,6 +202,8 @@ fn scan_settings(vars: &Vars, policy: &Policy) -> Result<ScanSettings, ConfigErr
         },
         lambda_versions: lambda_versions as usize,
         ecs_requests_per_second: ecs_rate as f64,
+        expected_scopes: Vec::new(),
+        documents_only: false,
     })
 }
 

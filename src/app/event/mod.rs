@@ -8,20 +8,30 @@
 //! Adding an event: a detail type in its own file here, an arm in [`Trigger::parse`], a [`Trigger`]
 //! variant, and its handling in `app/handler.rs`.
 
+pub mod fanout;
 pub mod health;
 pub mod task_change;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
+pub use fanout::{FanIn, ScanUsage};
 pub use health::{Entity, RETIREMENT_CODE, Retirement, parse_entity};
 pub use task_change::{FailedContainer, PullFailure, digest_in};
 
 /// What an event asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
-    /// A scan with this action.
-    Run { action: Action, context: String },
+    /// A scan with this action; with a fan-in, usage comes from every scope's document.
+    Run {
+        action: Action,
+        context: String,
+        fan_in: Option<FanIn>,
+    },
+    /// Scan one account and region into a usage document (the fan-out's step).
+    ScanUsage(ScanUsage),
+    /// List the account-regions a run covers (the fan-out's first step).
+    ListScopes,
     /// Tasks and services AWS will replace: check their images exist.
     Retirement(Retirement),
     /// A task that could not pull its image: find out why.
@@ -49,7 +59,9 @@ pub enum EventError {
         "the event has neither \"source\" and \"detail-type\" (EventBridge) nor \"action\" (scheduler input)"
     )]
     Unrecognized,
-    #[error("unknown action {0:?}: use \"prune\", \"plan\" or \"check\"")]
+    #[error(
+        "unknown action {0:?}: use \"prune\", \"plan\", \"check\", \"scan-usage\" or \"list-scopes\""
+    )]
     UnknownAction(String),
     #[error("{source_name} event is malformed: {problem}")]
     Malformed {
@@ -65,10 +77,8 @@ impl Trigger {
     /// Reads an event.
     pub fn parse(event: &Value) -> Result<Trigger, EventError> {
         let obj = event.as_object().ok_or(EventError::NotAnObject)?;
-        if obj.get("source").is_none()
-            && let Some(action) = obj.get("action")
-        {
-            return scheduler_input(action);
+        if obj.get("source").is_none() && obj.contains_key("action") {
+            return scheduler_input(obj);
         }
         if !(obj.get("source").is_some_and(Value::is_string)
             && obj.get("detail-type").is_some_and(Value::is_string))
@@ -83,6 +93,7 @@ impl Trigger {
         match (envelope.source.as_str(), envelope.detail_type.as_str()) {
             ("aws.events", "Scheduled Event") => Ok(Trigger::Run {
                 action: Action::Prune,
+                fan_in: None,
                 context: format!(
                     "scheduled by {}",
                     envelope
@@ -103,17 +114,34 @@ impl Trigger {
     }
 }
 
-/// An EventBridge Scheduler input: `{"action": "prune" | "plan" | "check"}`.
-fn scheduler_input(action: &Value) -> Result<Trigger, EventError> {
-    let action = match action.as_str().unwrap_or_default() {
+/// An input of EventBridge Scheduler or Step Functions: `{"action": "prune" | "plan" | "check" |
+/// "scan-usage" | "list-scopes", …}`.
+fn scheduler_input(obj: &serde_json::Map<String, Value>) -> Result<Trigger, EventError> {
+    let action = match obj["action"].as_str().unwrap_or_default() {
         "prune" => Action::Prune,
         "plan" => Action::Plan,
         "check" => Action::Check,
+        "scan-usage" => return fanout::scan_usage(obj).map(Trigger::ScanUsage),
+        "list-scopes" => return Ok(Trigger::ListScopes),
         other => return Err(EventError::UnknownAction(other.to_string())),
+    };
+    let fan_in = fanout::fan_in(obj)?;
+    let context = match &fan_in {
+        Some(f) => format!(
+            "fan-in of {} account-region(s) from {}{}",
+            f.scopes.len(),
+            f.documents,
+            f.execution
+                .as_ref()
+                .map(|e| format!(", execution {e}"))
+                .unwrap_or_default()
+        ),
+        None => "EventBridge Scheduler".into(),
     };
     Ok(Trigger::Run {
         action,
-        context: "EventBridge Scheduler".into(),
+        context,
+        fan_in,
     })
 }
 

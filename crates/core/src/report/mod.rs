@@ -27,6 +27,8 @@ pub enum Mode {
     Retirement,
     /// Diagnose a task that failed to pull its image.
     PullFailure,
+    /// Scan one account and region into a usage document (a fan-out's step); never delete.
+    ScanUsage,
     /// An event this tool does not handle.
     Ignored,
 }
@@ -39,6 +41,7 @@ impl fmt::Display for Mode {
             Mode::Check => "check",
             Mode::Retirement => "retirement check",
             Mode::PullFailure => "pull-failure diagnosis",
+            Mode::ScanUsage => "usage scan",
             Mode::Ignored => "ignored event",
         })
     }
