@@ -773,6 +773,11 @@ def main():
                 app.faults.clear()
                 app.busy.clear()
             print("{}", flush=True)
+        elif command.startswith("bucket "):
+            # An empty bucket of this account, for documents a test writes.
+            from moto.s3.models import s3_backends
+            s3_backends[ACCOUNT]["aws"].create_bucket(command.split(" ", 1)[1], REGION)
+            print("{}", flush=True)
         elif command == "quit":
             break
         else:
