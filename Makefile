@@ -46,9 +46,15 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 	touch $@
 
 ## The deployment template: cfn-lint and SAM's own validation (tools in a local venv from PyPI).
+## The template is also checked with FanOut on (its state machine), from a copy next to it.
 lint-infra: infra-venv
 	$(INFRA_VENV)/bin/cfn-lint $(TEMPLATE) infra/scan-role.yaml
 	$(SAM) validate --lint --template-file $(TEMPLATE) --region us-east-1
+	sed '/^  FanOut:/,/Default:/s/Default: "false"/Default: "true"/' $(TEMPLATE) > infra/.fanout-on.yaml
+	grep -A2 '^  FanOut:' infra/.fanout-on.yaml | grep -q 'Default: "true"'
+	$(INFRA_VENV)/bin/cfn-lint infra/.fanout-on.yaml
+	$(SAM) validate --lint --template-file infra/.fanout-on.yaml --region us-east-1
+	rm -f infra/.fanout-on.yaml
 
 infra-venv: $(INFRA_STAMP)
 

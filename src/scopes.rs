@@ -271,7 +271,7 @@ async fn assume(
             format!("account {account} {region} (role {role})"),
             format!(
                 "{}: deploy the scan role there (infra/scan-role.yaml) trusting this function's role",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                crate::aws::error_chain(&e)
             ),
         )
         .blocking(Blocks::Account {

@@ -105,3 +105,34 @@ fn sample_events_carry_what_the_handler_needs() {
         Some("sha256:984f19b5b427ba35f88d3e329131e21ad02a2e2346d4a0d29d537304cb65bf3e")
     );
 }
+
+#[test]
+fn fan_out_events_carry_their_scope_and_documents() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    assert!(matches!(
+        parse(&root.join("fanout-list-scopes.json")),
+        Ok(Trigger::ListScopes)
+    ));
+    let Ok(Trigger::ScanUsage(s)) = parse(&root.join("fanout-scan-usage.json")) else {
+        panic!("not a scan-usage")
+    };
+    assert_eq!(
+        (s.account.as_str(), s.region.as_str()),
+        ("222222222222", "eu-west-1")
+    );
+    assert!(s.out.ends_with("/usage/222222222222-eu-west-1.json"));
+    let Ok(Trigger::Run {
+        fan_in: Some(f),
+        context,
+        ..
+    }) = parse(&root.join("fanout-prune.json"))
+    else {
+        panic!("not a fan-in prune")
+    };
+    assert_eq!(f.scopes.len(), 2);
+    assert!(f.documents.ends_with("/usage/"));
+    assert!(
+        context.contains("execution:ecr-warden-fan-out:nightly-2026-11-23"),
+        "{context}"
+    );
+}

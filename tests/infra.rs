@@ -190,10 +190,13 @@ fn other_permissions_are_read_only_or_scoped() {
             }
             if action == "s3:PutObject" {
                 let key = tagged(&s["Resource"], "!Sub").and_then(Value::as_str);
-                assert_eq!(
-                    key,
-                    Some("arn:${AWS::Partition}:s3:::${Cache}/ecr-warden/*"),
-                    "write only the cache"
+                let allowed = [
+                    "arn:${AWS::Partition}:s3:::${Cache}/ecr-warden/*",
+                    "arn:${AWS::Partition}:s3:::${Cache}/runs/*",
+                ];
+                assert!(
+                    key.is_some_and(|k| allowed.contains(&k)),
+                    "write only the cache and the fan-out's documents: {key:?}"
                 );
             }
             if action == "sns:Publish" {
@@ -219,11 +222,11 @@ fn the_function_is_built_and_run_as_the_ecosystem_expects() {
     assert_eq!(p["Runtime"], Value::from("provided.al2023"));
     assert_eq!(p["Handler"], Value::from("bootstrap"));
     assert_eq!(p["Architectures"][0], Value::from("arm64"));
-    assert_eq!(
-        p["ReservedConcurrentExecutions"],
-        Value::from(1),
-        "two prunes must never overlap"
-    );
+    // Two prunes must never overlap: one at a time, unless the fan-out scans in parallel (its
+    // one prune is started by the one nightly execution).
+    let reserved = tagged(&p["ReservedConcurrentExecutions"], "!If").unwrap();
+    assert_eq!(reserved[0], Value::from("FanOut"));
+    assert_eq!(reserved[2], Value::from(1), "two prunes must never overlap");
     assert_eq!(p["LoggingConfig"]["LogFormat"], Value::from("JSON"));
     let pattern = &p["Events"]["TaskRetirement"]["Properties"]["Pattern"];
     assert_eq!(
@@ -305,4 +308,79 @@ fn the_scan_role_is_read_only_and_trusts_only_the_function() {
             }
         }
     }
+}
+
+#[test]
+fn the_fan_out_may_invoke_only_this_function_and_use_only_its_prefix() {
+    let t = template();
+    let machine = &t["Resources"]["FanOutRun"];
+    assert_eq!(machine["Condition"], "FanOut", "off unless FanOut is true");
+    let props = &machine["Properties"];
+    assert_eq!(props["DefinitionUri"], "fanout.asl.json");
+    let subs = &props["DefinitionSubstitutions"];
+    assert_eq!(tagged(&subs["WardenArn"], "!GetAtt").unwrap(), "Warden.Arn");
+    assert_eq!(reference(&subs["Bucket"]), Some("Cache"));
+    let statements = props["Policies"][0]["Statement"].as_sequence().unwrap();
+    let mut granted = BTreeSet::new();
+    for s in statements {
+        let mut resources = Vec::new();
+        strings(&s["Resource"], &mut resources);
+        for action in actions(s) {
+            granted.insert(action.clone());
+            let scoped = |wanted: &[&str]| resources.iter().all(|r| wanted.contains(&r.as_str()));
+            let ok = match action.as_str() {
+                "lambda:InvokeFunction" => scoped(&["Warden.Arn", "${Warden.Arn}:*"]),
+                "states:StartExecution" => scoped(&[
+                    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-fan-out",
+                ]),
+                "states:DescribeExecution" | "states:StopExecution" => scoped(&[
+                    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-fan-out/*",
+                ]),
+                a if a.starts_with("s3:") => scoped(&["${Cache.Arn}/runs/*"]),
+                other => panic!("unexpected permission {other}"),
+            };
+            assert!(ok, "{action} reaches {resources:?}");
+        }
+    }
+    assert!(granted.contains("lambda:InvokeFunction") && granted.contains("s3:PutObject"));
+    // The function's own schedule stands down when the state machine's runs.
+    let own = &t["Resources"]["Warden"]["Properties"]["Events"]["Nightly"]["Properties"];
+    let state = tagged(&own["State"], "!If").unwrap();
+    assert_eq!(state[0], "FanOut");
+    assert_eq!(state[1], "DISABLED");
+    assert_eq!(props["Events"]["Nightly"]["Type"], "ScheduleV2");
+    let alarm = &t["Resources"]["FanOutFailures"]["Properties"];
+    assert_eq!(reference(&alarm["AlarmActions"][0]), Some("Alerts"));
+}
+
+#[test]
+fn the_fan_out_tolerates_no_failed_scan_and_prunes_from_its_own_documents() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/fanout.asl.json");
+    let asl: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let map = &asl["States"]["ScanEveryScope"];
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["Mode"],
+        "DISTRIBUTED"
+    );
+    assert_eq!(map["ToleratedFailureCount"], 0);
+    let concurrency = map["MaxConcurrency"].as_u64().unwrap();
+    assert!((1..=100).contains(&concurrency), "bounded: {concurrency}");
+    let out = map["ItemSelector"]["out.$"].as_str().unwrap();
+    let documents = asl["States"]["Prune"]["Parameters"]["Payload"]["documents.$"]
+        .as_str()
+        .unwrap();
+    assert!(out.contains("s3://${Bucket}/runs/{}/usage/"), "{out}");
+    assert!(
+        documents.contains("s3://${Bucket}/runs/{}/usage/'"),
+        "{documents}"
+    );
+    // The Map's own results land outside the documents' folder, or the prune would read them.
+    let results = map["ResultWriter"]["Parameters"]["Prefix"]
+        .as_str()
+        .unwrap();
+    assert!(results.starts_with("runs/") && !results.contains("/usage"));
+    let text = asl.to_string();
+    assert_eq!(text.matches("\"FunctionName\":\"${WardenArn}\"").count(), 3);
+    assert!(!text.contains("arn:aws:"), "the partition is filled in");
 }

@@ -127,9 +127,9 @@ pub async fn main(config: Config) -> ExitCode {
         }
         Command::Invoke { event } => invoke(&aws, &config, event, now, &deadline).await,
     };
-    let report = match answer {
-        Ok(Answer::Report(report)) => report,
-        Ok(Answer::Scopes(list)) => {
+    let report = match answer.map(Answer::into_report) {
+        Ok(Ok(report)) => report,
+        Ok(Err(list)) => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&list).expect("scopes serialize")

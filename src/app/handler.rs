@@ -15,11 +15,23 @@ use crate::act::Deadline;
 use crate::limit::Limiter;
 use crate::scopes::{Accounts, ScopeList, ScopeSettings};
 
-/// What an invocation returns: a report, or (the fan-out's first step) the scopes to scan.
+/// What an invocation returns: a report, a fan-in prune's report (which fails its execution
+/// when incomplete), or (the fan-out's first step) the scopes to scan.
 #[derive(Debug)]
 pub enum Answer {
     Report(Box<Report>),
+    FanIn(Box<Report>),
     Scopes(ScopeList),
+}
+
+impl Answer {
+    /// The report, if this answer is one.
+    pub fn into_report(self) -> Result<Box<Report>, ScopeList> {
+        match self {
+            Answer::Report(r) | Answer::FanIn(r) => Ok(r),
+            Answer::Scopes(list) => Err(list),
+        }
+    }
 }
 
 /// Why an invocation could not be handled.
@@ -51,13 +63,18 @@ pub async fn handle(
                 Action::Plan => Mode::Plan,
                 Action::Check => Mode::Check,
             };
+            let fanned_in = fan_in.is_some();
             let (settings, scope_settings) = config.run_settings_for(fan_in);
             let scopes = aws
                 .scopes(&scope_settings)
                 .await
                 .map_err(HandleError::Aws)?;
             let context = Some(context);
-            run(&scopes, notifier, &settings, mode, context, now, deadline).await
+            let report = run(&scopes, notifier, &settings, mode, context, now, deadline).await;
+            if fanned_in {
+                return Ok(Answer::FanIn(Box::new(report)));
+            }
+            report
         }
         Trigger::ScanUsage(request) => scan_usage_into(aws, config, &request, now, deadline)
             .await

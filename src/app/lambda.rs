@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use ecr_warden_core::report::Mode;
+use ecr_warden_core::time::Timestamp;
 
 use super::config::Config;
 use super::connect::Aws;
@@ -17,6 +18,10 @@ use crate::act::Deadline;
 const DEADLINE_RESERVE: Duration = Duration::from_secs(20);
 /// Lambda responses are limited to 6 MB: lists beyond this many entries are cut.
 const RESPONSE_ENTRIES: usize = 2_000;
+/// Step Functions passes at most 256 KiB between states: a larger report is cut to its summary.
+const RESPONSE_BYTES: usize = 240 * 1024;
+/// Errors named in a failed invocation's message.
+const ERRORS_NAMED: usize = 10;
 
 /// Serves invocations until the runtime stops.
 pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
@@ -32,25 +37,56 @@ pub async fn lambda_main(config: Config) -> Result<(), lambda_runtime::Error> {
                 .unwrap_or_default();
             let deadline = Deadline::at(Instant::now() + remaining, DEADLINE_RESERVE);
             let now = super::now();
-            let mut report = match handle(aws, config, &event.payload, now, &deadline).await? {
-                Answer::Scopes(list) => return Ok(serde_json::to_value(list)?),
-                Answer::Report(report) => report,
-            };
-            println!("{}", metrics_line(&report, now));
-            if !report.delete_errors.is_empty() {
-                // The alert is out; failing the invocation also retries it and trips the
-                // function's error alarm.
-                let errors = report.delete_errors.join("; ");
-                return Err(format!("deletion calls failed: {errors}").into());
-            }
-            if report.mode == Mode::ScanUsage && report.scan_incomplete {
-                // A fan-out's scan that missed something fails its step, so the prune never runs.
-                let errors = report.errors.join("; ");
-                return Err(format!("the usage scan is incomplete: {errors}").into());
-            }
-            report.truncate_lists(RESPONSE_ENTRIES);
-            Ok::<Value, lambda_runtime::Error>(serde_json::to_value(&report)?)
+            respond(
+                handle(aws, config, &event.payload, now, &deadline).await?,
+                now,
+            )
         },
     ))
     .await
+}
+
+/// The invocation's response, after the metrics line; an error when deletions failed, or when a
+/// fan-out's scan or fan-in prune is incomplete (its step, and so its execution, fails).
+fn respond(answer: Answer, now: Timestamp) -> Result<Value, lambda_runtime::Error> {
+    let (mut report, fanned_in) = match answer {
+        Answer::Scopes(list) => return Ok(serde_json::to_value(list)?),
+        Answer::Report(report) => (report, false),
+        Answer::FanIn(report) => (report, true),
+    };
+    println!("{}", metrics_line(&report, now));
+    if !report.delete_errors.is_empty() {
+        // The alert is out; failing the invocation also retries it and trips the function's
+        // error alarm.
+        let errors = report.delete_errors.join("; ");
+        return Err(format!("deletion calls failed: {errors}").into());
+    }
+    if report.scan_incomplete && (fanned_in || report.mode == Mode::ScanUsage) {
+        let what = if fanned_in {
+            "the fan-in prune deleted nothing, usage is incomplete"
+        } else {
+            "the usage scan is incomplete"
+        };
+        let errors = report.errors.iter().take(ERRORS_NAMED).cloned();
+        let errors = errors.collect::<Vec<_>>().join("; ");
+        return Err(format!("{what}: {errors}").into());
+    }
+    report.truncate_lists(RESPONSE_ENTRIES);
+    let value = serde_json::to_value(&report)?;
+    let size = value.to_string().len();
+    if size <= RESPONSE_BYTES {
+        return Ok(value);
+    }
+    Ok(serde_json::json!({
+        "mode": report.mode,
+        "dry_run": report.dry_run,
+        "context": report.context,
+        "summary": report.summary,
+        "scan_incomplete": report.scan_incomplete,
+        "deletions_withheld": report.deletions_withheld,
+        "errors": report.errors.iter().take(ERRORS_NAMED).collect::<Vec<_>>(),
+        "notes": [format!(
+            "the report ({size} bytes) is larger than Step Functions passes between states: only its summary is returned; run the CLI with --output json for all of it"
+        )],
+    }))
 }

@@ -12,6 +12,19 @@ use super::run::{Planned, RunSettings};
 use crate::scopes::Scopes;
 use crate::sources::Progress;
 
+/// A scan that used more than half the time it had: the next, larger one may not fit.
+pub fn time_warning(used: Duration, budget: Option<Duration>) -> Option<String> {
+    let budget = budget?;
+    (used * 2 > budget).then(|| {
+        format!(
+            "the scan took {} s of the {} s it had: as the fleet grows it will not fit; turn the \
+             stack's FanOut on (one invocation per account-region), or narrow REGIONS, ACCOUNTS or CLUSTERS",
+            used.as_secs(),
+            budget.as_secs()
+        )
+    })
+}
+
 /// One withheld plan per registry, whose gap names the account-regions the scan did not finish.
 pub fn out_of_time<'a>(
     scopes: &'a Scopes,
@@ -48,7 +61,7 @@ pub fn out_of_time<'a>(
         format!(
             "not finished in the {} s the run had for it, so nothing was deleted. To fit: raise the \
              function's Timeout (at most 900 s) or MemorySize (more CPU), narrow REGIONS, ACCOUNTS \
-             or CLUSTERS, or split the scan; answers learnt so far are cached, so the next run gets further",
+             or CLUSTERS, or turn the stack's FanOut on (one invocation per account-region); answers learnt so far are cached, so the next run gets further",
             budget.as_secs()
         ),
     );
@@ -73,4 +86,22 @@ pub fn out_of_time<'a>(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scan_past_half_its_time_warns_and_names_the_fan_out() {
+        let budget = Some(Duration::from_secs(860));
+        assert_eq!(time_warning(Duration::from_secs(430), budget), None);
+        let warning = time_warning(Duration::from_secs(431), budget).unwrap();
+        assert!(
+            warning.starts_with("the scan took 431 s of the 860 s"),
+            "{warning}"
+        );
+        assert!(warning.contains("FanOut"));
+        assert_eq!(time_warning(Duration::from_secs(5000), None), None);
+    }
 }

@@ -13,7 +13,7 @@ use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::{ScanGap, Usage};
 
 use super::memory::memory_warning;
-use super::overtime::out_of_time;
+use super::overtime::{out_of_time, time_warning};
 use crate::act::{Deadline, apply_guards, prune};
 use crate::aws::sns::Notifier;
 use crate::cache::{Cache, CacheLocation};
@@ -114,13 +114,15 @@ pub async fn scan_and_plan<'a>(
     let progress = Progress::default();
     // A scan that cannot finish in time stops; what it learnt is still cached.
     let budget = deadline.scan_budget();
+    let started = std::time::Instant::now();
     let scanning = scan_all(scopes, settings, &cache, &progress, now);
     let scanned = match budget {
         Some(budget) => tokio::time::timeout(budget, scanning).await.ok(),
         None => Some(scanning.await),
     };
-    let warnings: Vec<String> = load_warning
-        .into_iter()
+    let took = time_warning(started.elapsed(), budget);
+    let warnings: Vec<String> = (load_warning.into_iter())
+        .chain(took.filter(|_| scanned.is_some()))
         .chain(cache.save(s3).await)
         .collect();
     let Some((usages, listed)) = scanned else {

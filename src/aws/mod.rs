@@ -16,7 +16,6 @@ pub mod sns;
 use std::fmt;
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::ScanGap;
@@ -45,7 +44,7 @@ impl AwsError {
         let message = match (error.code(), error.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
             (Some(code), None) => code.to_string(),
-            _ => DisplayErrorContext(&error).to_string(),
+            _ => error_chain(&error),
         };
         AwsError {
             call,
@@ -81,6 +80,29 @@ impl From<AwsError> for ScanGap {
     fn from(e: AwsError) -> Self {
         ScanGap::new(e.call.to_string(), e.resource, e.message)
     }
+}
+
+/// An error and its causes in one line (`dispatch failure: io error: … Connection refused`), or
+/// the service's `code: message` when a cause carries one, without the SDK's debug dump.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let meta = e.downcast_ref::<aws_smithy_types::error::ErrorMetadata>();
+        if let Some((meta, message)) = meta.and_then(|m| Some((m, m.message()?))) {
+            parts.push(match meta.code() {
+                Some(code) => format!("{code}: {message}"),
+                None => message.to_string(),
+            });
+            break;
+        }
+        let text = e.to_string();
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The last segment of an ARN (`arn:aws:ecs:r:a:service/cluster/name` → `name`), or the input.
@@ -123,5 +145,33 @@ impl Clients {
             apprunner: aws_sdk_apprunner::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(s3),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::error_chain;
+
+    #[test]
+    fn an_error_chain_is_one_line_ending_in_the_services_words() {
+        let denied = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("not authorized to perform: sts:AssumeRole")
+            .build();
+        let e = CredentialsError::provider_error(denied);
+        assert_eq!(
+            error_chain(&e),
+            "an error occurred while loading credentials: AccessDenied: not authorized to perform: sts:AssumeRole"
+        );
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let e = CredentialsError::provider_error(refused);
+        assert_eq!(
+            error_chain(&e),
+            "an error occurred while loading credentials: Connection refused"
+        );
     }
 }

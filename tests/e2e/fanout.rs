@@ -1,6 +1,6 @@
 //! The fan-out's pieces with the real binary: each member's usage scanned into a document (a file,
 //! an S3 object), then one prune that reads them; a fan-in with a scope's document missing
-//! deletes nothing.
+//! deletes nothing. The state machine itself runs on the emulator, every invocation the binary.
 
 use serde_json::Value;
 
@@ -134,5 +134,102 @@ fn a_fan_in_missing_a_scopes_document_deletes_nothing_and_says_which() {
             .as_str()
             .unwrap()
             .contains("execution:ecr-warden:run-2")
+    );
+}
+
+/// The scopes of an execution's invocations with this action.
+fn invoked(run: &Value, action: &str) -> Vec<Value> {
+    (run["invocations"].as_array().unwrap().iter())
+        .filter(|i| i["event"]["action"] == action)
+        .cloned()
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn the_state_machine_scans_every_scope_then_one_prune_decides_with_all_of_them() {
+    let mut emu = Emulator::start("organization.json", &[]);
+    emu.ask("bucket ecr-warden-cache");
+    let env = central("222222222222,333333333333");
+    let run = emu.fanout("nightly-1", &env, &[]);
+    assert_eq!(run["status"], "SUCCEEDED", "{run:#}");
+    // This account and both members, in both regions: six scans, then one prune.
+    let scans = invoked(&run, "scan-usage");
+    assert_eq!(scans.len(), 6, "{run:#}");
+    assert!(scans.iter().all(|s| s.get("error").is_none()), "{run:#}");
+    let prune = &invoked(&run, "prune")[0];
+    let documents = prune["event"]["documents"].as_str().unwrap();
+    assert_eq!(documents, "s3://ecr-warden-cache/runs/nightly-1/usage/");
+    assert_eq!(prune["event"]["scopes"].as_array().unwrap().len(), 6);
+    assert_eq!(run["output"]["summary"]["deleted"], 2, "{run:#}");
+    assert!(
+        (run["output"]["context"].as_str().unwrap())
+            .contains("execution:ecr-warden-fan-out:nightly-1")
+    );
+    let left = left(&mut emu);
+    assert_eq!(left["api"], ids(&["api-pinned", "api-v2", "api-old"]));
+    assert_eq!(left["worker"], ids(&["worker-1"]));
+    assert_eq!(left["home"], ids(&["home-1"]));
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_scope_whose_scan_fails_fails_the_execution_and_nothing_is_deleted() {
+    let mut emu = Emulator::start("organization.json", &[]);
+    emu.ask("bucket ecr-warden-cache");
+    let before = emu.ecr();
+    // 444444444444 has no scan role: its scans fail.
+    let env = central("222222222222,333333333333,444444444444");
+    let run = emu.fanout("nightly-2", &env, &[]);
+    assert_eq!(run["status"], "FAILED", "{run:#}");
+    let failed: Vec<Value> = (invoked(&run, "scan-usage").into_iter())
+        .filter(|s| s.get("error").is_some())
+        .collect();
+    assert!(!failed.is_empty(), "{run:#}");
+    assert!(
+        failed
+            .iter()
+            .all(|s| s["event"]["account"] == "444444444444"),
+        "{run:#}"
+    );
+    // AWS stops the Map at the first failed item (ToleratedFailureCount 0); moto's interpreter
+    // runs on to the prune, which must then refuse.
+    for prune in invoked(&run, "prune") {
+        let error = prune["error"]["errorMessage"].as_str().unwrap_or_default();
+        assert!(error.contains("444444444444"), "{run:#}");
+        assert!(
+            !error.contains("ProviderError"),
+            "one line, no debug dump: {error}"
+        );
+    }
+    assert_eq!(emu.ecr(), before);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn a_missing_document_makes_the_prune_refuse_alert_and_fail_the_execution() {
+    let mut emu = Emulator::start("organization.json", &[]);
+    emu.ask("bucket ecr-warden-cache");
+    let before = emu.ecr();
+    let env = central("222222222222,333333333333");
+    // The step for 333333333333 in eu-west-1 answers without writing its document.
+    let run = emu.fanout("nightly-3", &env, &[("333333333333", "eu-west-1")]);
+    assert_eq!(run["status"], "FAILED", "{run:#}");
+    let prune = &invoked(&run, "prune")[0];
+    let error = prune["error"]["errorMessage"].as_str().unwrap();
+    assert!(error.contains("deleted nothing"), "{error}");
+    assert!(error.contains("333333333333 eu-west-1"), "{error}");
+    assert_eq!(
+        emu.ecr(),
+        before,
+        "nothing is deleted without every scope's document"
+    );
+    let alerts = emu.sns();
+    assert!(
+        alerts.iter().any(|a| a["message"]
+            .as_str()
+            .unwrap()
+            .contains("333333333333 eu-west-1")),
+        "{alerts:#?}"
     );
 }

@@ -98,27 +98,53 @@ impl Emulator {
         self.digests[id].clone()
     }
 
+    /// ecr-warden's environment in these tests: the emulator as AWS, plus `env`.
+    fn environment(&self, env: &[(&str, &str)]) -> Vec<(String, String)> {
+        let base = [
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_MAX_ATTEMPTS", "3".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            (
+                "SNS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:ecr-warden-alerts".into(),
+            ),
+            ("RUST_LOG", "warn".into()),
+        ];
+        let base = base.into_iter().map(|(k, v)| (k.to_string(), v));
+        base.chain(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect()
+    }
+
     /// Runs ecr-warden with the emulator as AWS.
     pub fn warden(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-warden"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_MAX_ATTEMPTS", "3")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env(
-                "SNS_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:123456789012:ecr-warden-alerts",
-            )
-            .env("RUST_LOG", "warn");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        cmd.args(args).env_clear().envs(self.environment(env));
         cmd.output().expect("run ecr-warden")
+    }
+
+    /// Runs the fan-out state machine once on the emulator's interpreter, every invocation the
+    /// binary in Lambda mode with `env`; `skip` are scopes whose scan step answers without
+    /// running (its document is never written). Answers the execution's status, error, cause,
+    /// output and invocations.
+    pub fn fanout(&mut self, name: &str, env: &[(&str, &str)], skip: &[(&str, &str)]) -> Value {
+        let env: serde_json::Map<String, Value> = (self.environment(env).into_iter())
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        let skip: Vec<Value> = (skip.iter())
+            .map(|(account, region)| serde_json::json!({"account": account, "region": region}))
+            .collect();
+        let request = serde_json::json!({
+            "binary": env!("CARGO_BIN_EXE_ecr-warden"),
+            "env": env,
+            "bucket": "ecr-warden-cache",
+            "name": name,
+            "skip": skip,
+        });
+        self.ask(&format!("fanout {request}"))
     }
 }
 

@@ -6,6 +6,8 @@ to ecr-warden, seeds a fleet from a JSON file, and then answers one-line command
   sns        prints the SNS messages published so far, as one JSON line
   ecr        prints every repository's images {repo: [{digest, tags}]}, as one JSON line
   stats      prints request counts per operation {op: {"attempts": n, "faults": n}}
+  bucket B   creates an empty S3 bucket B
+  fanout J   runs the fan-out state machine once (fanout.py), J = {"binary", "env", "bucket", "name"}
   quit       stops (so does closing stdin)
 
 Gaps filled: DescribeJobDefinitions takes `name:revision`; App Runner (absent from moto) answers as an account without services; tasks are created in the backend with containers'
@@ -778,6 +780,12 @@ def main():
             from moto.s3.models import s3_backends
             s3_backends[ACCOUNT]["aws"].create_bucket(command.split(" ", 1)[1], REGION)
             print("{}", flush=True)
+        elif command.startswith("fanout "):
+            # One execution of the fan-out state machine, every invocation the real binary.
+            import fanout
+            if not fanout.function["binary"]:
+                fanout.install(endpoint)
+            print(json.dumps(fanout.run(endpoint, json.loads(command.split(" ", 1)[1]))), flush=True)
         elif command == "quit":
             break
         else:
