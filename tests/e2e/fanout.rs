@@ -162,6 +162,16 @@ fn the_state_machine_scans_every_scope_then_one_prune_decides_with_all_of_them()
     assert_eq!(documents, "s3://ecr-warden-cache/runs/nightly-1/usage/");
     assert_eq!(prune["event"]["scopes"].as_array().unwrap().len(), 6);
     assert_eq!(run["output"]["summary"]["deleted"], 2, "{run:#}");
+    // The prune's report names every scope's document.
+    let notes = prune["result"]["notes"].to_string();
+    for scope in [
+        "123456789012-us-east-1",
+        "222222222222-eu-west-1",
+        "333333333333-eu-west-1",
+    ] {
+        let document = format!("{documents}{scope}.json");
+        assert!(notes.contains(&document), "{document} in {notes}");
+    }
     assert!(
         (run["output"]["context"].as_str().unwrap())
             .contains("execution:ecr-warden-fan-out:nightly-1")

@@ -164,6 +164,16 @@ impl UsageDocument {
             usage.scanned_regions.insert(region.clone());
         }
         usage.holds = self.holds;
+        let of = match (&self.account, &self.region) {
+            (Some(account), Some(region)) => format!("account {account} {region}"),
+            _ => self.source.clone(),
+        };
+        usage.notes.push(format!(
+            "usage document {location} ({of}, written {}): {} image reference(s){}",
+            self.generated_at,
+            self.images.len(),
+            if self.complete { "" } else { ", incomplete" }
+        ));
         let consumer = Consumer::UsageDocument {
             source: self.source,
             location: location.to_string(),
@@ -291,6 +301,12 @@ mod tests {
         assert_eq!(back.holds.len(), 1);
         assert!(back.scanned_accounts.contains("222222222222"));
         assert!(back.scanned_regions.contains("eu-west-1"));
+        assert_eq!(
+            back.notes,
+            [format!(
+                "usage document s3://b/k (account 222222222222 eu-west-1, written {NOW}): 2 image reference(s)"
+            )]
+        );
 
         usage.gaps.push(
             ScanGap::new("ecs:DescribeServices", "cluster prod", "denied").blocking(
