@@ -272,6 +272,7 @@ mod tests {
                 last_pulled_at: None,
                 is_index: i.is_index(),
                 reason: DeleteReason::Unused,
+                size_bytes: i.size_bytes,
             })
             .collect();
         let plan = Plan {

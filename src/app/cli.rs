@@ -157,7 +157,7 @@ async fn scan(
     deadline: &Deadline,
 ) -> Result<Answer, (String, ExitCode)> {
     let settings = config.run_settings();
-    let context = Some("command line".into());
+    let context = Some(super::output::COMMAND_LINE.into());
     let scopes = (aws.scopes(&config.scopes).await).map_err(|e| (e, ExitCode::FAILURE))?;
     let notifier = aws.sns.as_ref();
     let report = run(&scopes, notifier, &settings, mode, context, now, deadline).await;

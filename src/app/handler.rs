@@ -114,6 +114,7 @@ impl Config {
             guard_tag_prefix: self.guard_tag_prefix.clone(),
             cache: self.cache.clone(),
             memory_limit_mb: self.memory_limit_mb,
+            storage_price: self.storage_price,
         }
     }
 

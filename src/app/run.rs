@@ -34,6 +34,8 @@ pub struct RunSettings {
     pub cache: CacheLocation,
     /// The Lambda function's memory in MB, to warn before a growing registry outgrows it.
     pub memory_limit_mb: Option<u64>,
+    /// US dollars per GB-month, for the monthly saving.
+    pub storage_price: f64,
 }
 
 /// One of this account's registries, scanned and planned.
@@ -53,7 +55,9 @@ pub async fn run<N: Notifier>(
     now: Timestamp,
     deadline: &Deadline,
 ) -> Report {
+    let started = std::time::Instant::now();
     let planned = scan_and_plan(scopes, settings, now, deadline).await;
+    let scan_seconds = started.elapsed().as_secs();
     let mut parts = Vec::new();
     for p in planned {
         let report = act(&p, settings, mode, deadline).await;
@@ -62,6 +66,8 @@ pub async fn run<N: Notifier>(
     let mut report = Report::combine(parts);
     report.mode = mode;
     report.context = context;
+    report.add_storage(settings.storage_price);
+    report.summary.scan_seconds = scan_seconds;
     tracing::info!(
         mode = %mode,
         images = report.summary.images,

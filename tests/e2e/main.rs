@@ -90,6 +90,15 @@ impl Emulator {
             .collect()
     }
 
+    /// Digest → ECR's size of every image that has one.
+    pub fn sizes(&mut self) -> BTreeMap<String, u64> {
+        let state = self.ask("ecr");
+        (state.as_object().unwrap().values())
+            .flat_map(|images| images.as_array().unwrap().clone())
+            .filter_map(|i| Some((i["digest"].as_str()?.to_string(), i["size"].as_u64()?)))
+            .collect()
+    }
+
     pub fn sns(&mut self) -> Vec<Value> {
         self.ask("sns").as_array().unwrap().clone()
     }

@@ -12,6 +12,7 @@ use crate::*;
 fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
     let mut aws = Emulator::start("incidents.json", &[]);
     let before = aws.ecr();
+    let sizes = aws.sizes();
     let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
     let report = json_report(&out);
     assert_eq!(
@@ -47,6 +48,16 @@ fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
         assert!(after.contains(&aws.digest(id)), "{id} was deleted");
     }
     assert_eq!(report["summary"]["deleted"], 6);
+    // What the deletions free, by ECR's sizes (the index has none).
+    let freed: u64 = deleted.iter().filter_map(|d| sizes.get(d)).sum();
+    assert!(freed > 0);
+    assert_eq!(report["summary"]["bytes_reclaimed"], freed);
+    assert_eq!(report["summary"]["bytes_upper_bound"], true);
+    let saving = report["summary"]["monthly_saving_usd"].as_f64().unwrap();
+    assert!(
+        (saving - freed as f64 / f64::from(1 << 30) * 0.10).abs() < 0.006,
+        "{saving}"
+    );
     assert!(
         report["delete_failures"].as_array().unwrap().is_empty(),
         "{}",
@@ -62,6 +73,7 @@ fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
     );
     let body = messages[0]["message"].as_str().unwrap();
     assert!(body.contains("batch:v7"), "{body}");
+    assert!(body.contains("6 deleted (at most "), "{body}");
     assert!(
         body.contains("AT RISK web@") && body.contains("AT RISK api@"),
         "{body}"

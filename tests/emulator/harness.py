@@ -4,13 +4,13 @@ Runs moto's server in-process on a loopback port, fills the gaps between moto an
 to ecr-warden, seeds a fleet from a JSON file, and then answers one-line commands on stdin:
 
   sns        prints the SNS messages published so far, as one JSON line
-  ecr        prints every repository's images {repo: [{digest, tags}]}, as one JSON line
+  ecr        prints every repository's images {repo: [{digest, tags, size}]}, as one JSON line
   stats      prints request counts per operation {op: {"attempts": n, "faults": n}}
   bucket B   creates an empty S3 bucket B
   fanout J   runs the fan-out state machine once (fanout.py), J = {"binary", "env", "bucket", "name"}
   quit       stops (so does closing stdin)
 
-Gaps filled: DescribeJobDefinitions takes `name:revision`; App Runner (absent from moto) answers as an account without services; tasks are created in the backend with containers'
+Gaps filled: image sizes of 20 to 400 MiB; DescribeJobDefinitions takes `name:revision`; App Runner (absent from moto) answers as an account without services; tasks are created in the backend with containers'
 imageDigest set; untagged images (a tag moved) keep existing; ListTasks filters by serviceName;
 services carry ACTIVE deployments and current service revisions, and DescribeServiceRevisions
 answers from them; pull times and archived status are set on images; deleting a child of an image
@@ -227,6 +227,14 @@ class Middleware:
 # --- Filling moto's gaps ----------------------------------------------------------------------
 
 def patch_moto():
+    # Image sizes as a registry shows them: 20 to 400 MiB, fixed by the digest (moto answers the
+    # manifest's config size, 1000 bytes here). An index has none, as in ECR.
+    def image_size(self):
+        if "layers" not in json.loads(self.image_manifest):
+            return None
+        return (20 + int(self.get_image_digest()[7:15], 16) % 380) * 1024 * 1024
+
+    ecr_models.Image.get_image_size_in_bytes = image_size
     # ListTasks: filter by serviceName (moto ignores it) through the task's group.
     original_list_tasks = ecs_models.EC2ContainerServiceBackend.list_tasks
 
@@ -720,7 +728,8 @@ def sns_messages():
 
 def ecr_state():
     backend = ecr_backends[ACCOUNT][REGION]
-    return {name: sorted(({"digest": i.image_digest, "tags": sorted(i.image_tags)} for i in repo.images),
+    return {name: sorted(({"digest": i.image_digest, "tags": sorted(i.image_tags),
+                           "size": i.image_size_in_bytes} for i in repo.images),
                          key=lambda x: x["digest"])
             for name, repo in backend.repositories.items()}
 

@@ -138,6 +138,7 @@ mod tests {
             digest: d(n),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             reasons: vec![reason],
+            size_bytes: None,
         }
     }
 
@@ -180,6 +181,7 @@ mod tests {
                     last_pulled_at: None,
                     is_index: false,
                     reason: DeleteReason::Unused,
+                    size_bytes: None,
                 }],
             }],
             ..Plan::default()

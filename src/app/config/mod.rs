@@ -4,15 +4,19 @@
 use std::collections::HashMap;
 
 mod cache;
+mod error;
 mod scopes;
 mod vars;
 
-use ecr_warden_core::policy::{Policy, PolicyError, PolicySettings, setting};
+use ecr_warden_core::policy::{Policy, PolicySettings, setting};
+use ecr_warden_core::report::DEFAULT_PRICE_PER_GB_MONTH;
 
 use crate::cache::CacheLocation;
 use crate::scopes::ScopeSettings;
 use crate::sources::{OPTIONAL_SOURCES, ScanSettings};
 use vars::Vars;
+
+pub use error::ConfigError;
 
 /// Everything the environment configures.
 #[derive(Debug, Clone)]
@@ -31,65 +35,12 @@ pub struct Config {
     pub cache: CacheLocation,
     /// The Lambda function's memory in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, set by Lambda).
     pub memory_limit_mb: Option<u64>,
-}
-
-/// A variable that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{variable}={value:?} is not a whole number; set it to 0 or more")]
-    Number {
-        variable: &'static str,
-        value: String,
-    },
-    #[error("{variable}={value:?} is not true or false")]
-    Bool {
-        variable: &'static str,
-        value: String,
-    },
-    #[error("{variable}={value:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")]
-    Topic {
-        variable: &'static str,
-        value: String,
-    },
-    #[error(
-        "{variable}={value:?} must be 1 to 100 of A-Z a-z 0-9 _ . - and start with a letter or digit"
-    )]
-    TagPrefix {
-        variable: &'static str,
-        value: String,
-    },
-    #[error("{variable}={value:?} must be between {range}")]
-    Range {
-        variable: &'static str,
-        value: String,
-        range: &'static str,
-    },
-    #[error(
-        "{variable}: {value:?} is not a kind of consumer; use a comma-separated list of ecs, lambda, eventbridge, scheduler, batch, apprunner"
-    )]
-    Source {
-        variable: &'static str,
-        value: String,
-    },
-    #[error(
-        "{variable}: {value:?} is not a usage document location; use a file path, s3://bucket/key or s3://bucket/prefix/"
-    )]
-    UsageSource {
-        variable: &'static str,
-        value: String,
-    },
-    #[error("{variable}: {value:?} {problem}")]
-    Invalid {
-        variable: &'static str,
-        value: String,
-        problem: &'static str,
-    },
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
+    /// ECR storage price in US dollars per GB-month, for the monthly saving.
+    pub storage_price: f64,
 }
 
 /// Every variable the tool reads, for documentation and the deployment template.
-pub const VARIABLES: [&str; 22] = [
+pub const VARIABLES: [&str; 23] = [
     "SNS_TOPIC_ARN",
     "CLUSTERS",
     setting::REPOSITORIES,
@@ -112,6 +63,7 @@ pub const VARIABLES: [&str; 22] = [
     "SCAN_ROLE_NAME",
     "SCAN_ROLE_EXTERNAL_ID",
     "CACHE_URI",
+    "STORAGE_PRICE_PER_GB_MONTH",
 ];
 
 impl Config {
@@ -135,7 +87,24 @@ impl Config {
             memory_limit_mb: vars
                 .get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
                 .and_then(|v| v.parse().ok()),
+            storage_price: storage_price(&vars)?,
         })
+    }
+}
+
+/// `STORAGE_PRICE_PER_GB_MONTH`: dollars, 0 or more.
+fn storage_price(vars: &Vars) -> Result<f64, ConfigError> {
+    const NAME: &str = "STORAGE_PRICE_PER_GB_MONTH";
+    let Some(value) = vars.get(NAME) else {
+        return Ok(DEFAULT_PRICE_PER_GB_MONTH);
+    };
+    match value.parse::<f64>() {
+        Ok(price) if price.is_finite() && price >= 0.0 => Ok(price),
+        _ => Err(ConfigError::Invalid {
+            variable: NAME,
+            value,
+            problem: "is not a price: give US dollars per GB-month, e.g. 0.10",
+        }),
     }
 }
 

@@ -216,6 +216,7 @@ pub async fn run_fleet_with_rules(
         topic_arn: "arn:aws:sns:us-east-1:123456789012:alerts".into(),
     };
     let settings = RunSettings {
+        storage_price: 0.10,
         policy: Policy::new(PolicySettings {
             keep_recent: 0,
             keep_pushed_within_days: 0,

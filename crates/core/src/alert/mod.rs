@@ -6,7 +6,7 @@ mod sections;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::report::{Mode, Report};
+use crate::report::{Mode, Report, human_bytes};
 
 /// SNS accepts at most 256 KB per message, attributes included; the body stays below this.
 pub const BODY_LIMIT: usize = 250_000;
@@ -161,6 +161,13 @@ fn body(report: &Report, sections: &[String]) -> String {
             .unwrap_or_default(),
         report.headline()
     );
+    if report.summary.bytes_unused_kept > 0 {
+        let _ = writeln!(
+            body,
+            "{} kept by retention rules though nothing uses it.\n",
+            human_bytes(report.summary.bytes_unused_kept)
+        );
+    }
     let mut shown = 0;
     for s in sections {
         if body.len() + s.len() + 200 > BODY_LIMIT {

@@ -33,6 +33,7 @@ pub(super) fn decide(mut repo: RepoIndex, hold: Option<Reason>) -> RepositoryPla
                 last_pulled_at: image.last_pulled_at,
                 is_index: image.is_index(),
                 reason: parent.remove(&i).unwrap_or(DeleteReason::Unused),
+                size_bytes: image.size_bytes,
             }
         })
         .collect();
@@ -65,6 +66,7 @@ fn keeps(repo: &mut RepoIndex) -> Vec<Keep> {
             digest: image.digest,
             tags: image.tags.clone(),
             reasons,
+            size_bytes: image.size_bytes,
         };
         keep.push((i, kept));
     }

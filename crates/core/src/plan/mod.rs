@@ -84,6 +84,8 @@ pub struct Keep {
     pub digest: Digest,
     pub tags: Vec<String>,
     pub reasons: Vec<Reason>,
+    /// ECR's `imageSizeInBytes`, when it gave one.
+    pub size_bytes: Option<i64>,
 }
 
 impl Keep {
@@ -102,6 +104,8 @@ pub struct Deletion {
     pub last_pulled_at: Option<Timestamp>,
     pub is_index: bool,
     pub reason: DeleteReason,
+    /// ECR's `imageSizeInBytes`, when it gave one.
+    pub size_bytes: Option<i64>,
 }
 
 /// Counts for reports and metrics.

@@ -48,7 +48,8 @@ impl<'i, 'r> Resolver<'i, 'r> {
     }
 
     /// What the uses found, once every use is applied.
-    pub(super) fn finish(self) -> Findings {
+    pub(super) fn finish(mut self) -> Findings {
+        merge_tag_into_pin(&mut self.missing);
         let users = |set: ConsumerSet| set.into_iter().map(|c| (*c).clone()).collect();
         Findings {
             missing: self
@@ -180,6 +181,27 @@ impl<'i, 'r> Resolver<'i, 'r> {
             .entry((reference.repository.clone(), display, problem))
             .or_default()
             .insert(consumer.clone());
+    }
+}
+
+/// A tag that is gone and the digest pinned under it (`repo:tag@sha256:…`) that is gone too are
+/// one missing image, not two: the tag's users join the pinned digest's entry.
+fn merge_tag_into_pin(missing: &mut BTreeMap<(String, String, MissingProblem), ConsumerSet>) {
+    let tags: Vec<(String, String, MissingProblem)> = (missing.keys())
+        .filter(|(_, _, problem)| *problem == MissingProblem::TagNotFound)
+        .cloned()
+        .collect();
+    for tag in tags {
+        let pinned = format!("{}@", tag.1);
+        let pin = (missing.keys())
+            .find(|(repository, reference, _)| {
+                *repository == tag.0 && reference.starts_with(&pinned)
+            })
+            .cloned();
+        if let Some(pin) = pin {
+            let users = missing.remove(&tag).unwrap_or_default();
+            missing.entry(pin).or_default().extend(users);
+        }
     }
 }
 

@@ -101,6 +101,8 @@ mod tests {
                 digest: crate::Digest::from_bytes([n as u8; 32]),
                 tags: vec![],
                 reasons: vec![],
+                in_use: false,
+                size_bytes: None,
             });
             r.errors
                 .push("ecs:ListTasks on cluster c failed: denied".into());

@@ -6,6 +6,10 @@ use std::fmt;
 use serde::Serialize;
 
 mod combine;
+mod headline;
+mod storage;
+
+pub use storage::{DEFAULT_PRICE_PER_GB_MONTH, RepositoryStorage, human_bytes, monthly_cost};
 
 use crate::digest::Digest;
 use crate::guard::GuardTag;
@@ -66,6 +70,8 @@ pub struct Report {
     pub diagnoses: Vec<Diagnosis>,
     /// Guard tags added and removed (only with `GUARD_TAG_PREFIX`).
     pub guard: Option<GuardReport>,
+    /// Each repository's kept and deleted images and bytes.
+    pub repositories: Vec<RepositoryStorage>,
     /// Repositories that principals ecr-warden did not scan can pull from; nothing in them was
     /// deleted.
     pub unscanned_consumers: Vec<UnscannedConsumers>,
@@ -85,8 +91,9 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// Counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// Counts, and sizes (`imageSizeInBytes` summed: upper bounds, as layers shared between images
+/// are counted in each).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ReportSummary {
     pub repositories: usize,
     pub images: usize,
@@ -102,6 +109,19 @@ pub struct ReportSummary {
     pub at_risk: usize,
     pub lifecycle_risks: usize,
     pub unscanned_consumers: usize,
+    /// Sizes of every planned deletion.
+    pub bytes_to_delete: u64,
+    /// Sizes of the images deleted.
+    pub bytes_reclaimed: u64,
+    /// Sizes of the images kept though nothing uses them (retention rules).
+    pub bytes_unused_kept: u64,
+    /// True: the sizes count layers shared between images once per image.
+    pub bytes_upper_bound: bool,
+    /// What the run frees (deleted, or in a plan or dry run to delete) costs a month at
+    /// `STORAGE_PRICE_PER_GB_MONTH`.
+    pub monthly_saving_usd: f64,
+    /// How long the scan and plan took, in seconds.
+    pub scan_seconds: u64,
 }
 
 /// A kept image and its reasons.
@@ -114,6 +134,9 @@ pub struct ProtectedImage {
     pub digest: Digest,
     pub tags: Vec<String>,
     pub reasons: Vec<String>,
+    /// True when something uses it (not only a retention rule).
+    pub in_use: bool,
+    pub size_bytes: Option<i64>,
 }
 
 /// A planned deletion and what became of it.
@@ -129,6 +152,7 @@ pub struct DeletionEntry {
     pub reason: String,
     /// `planned` (dry run or plan), `deleted`, `failed`, `skipped: …`, or `not_attempted`.
     pub outcome: String,
+    pub size_bytes: Option<i64>,
 }
 
 /// Why one container could not pull its image, as far as ECR can tell.
@@ -195,6 +219,7 @@ impl Report {
             delete_failures: Vec::new(),
             diagnoses: Vec::new(),
             guard: None,
+            repositories: Vec::new(),
             unscanned_consumers: Vec::new(),
             scan_incomplete: false,
             deletions_withheld: false,
@@ -246,6 +271,8 @@ impl Report {
                     digest: k.digest,
                     tags: k.tags.clone(),
                     reasons: k.reasons.iter().map(ToString::to_string).collect(),
+                    in_use: k.in_use(),
+                    size_bytes: k.size_bytes,
                 }));
         }
         for (repository, d) in plan.deletions() {
@@ -261,6 +288,7 @@ impl Report {
                 pushed_at: d.pushed_at,
                 reason: d.reason.to_string(),
                 outcome,
+                size_bytes: d.size_bytes,
             });
         }
         if let Some(p) = pruned {
@@ -299,71 +327,6 @@ impl Report {
                 p.not_attempted
             ));
         }
-    }
-
-    /// One line that sums the run up.
-    pub fn headline(&self) -> String {
-        let s = &self.summary;
-        if matches!(
-            self.mode,
-            Mode::Retirement | Mode::PullFailure | Mode::Ignored
-        ) {
-            let mut line = match self.mode {
-                Mode::Ignored => "event ignored".to_string(),
-                _ => format!("{} missing, {} at risk", s.missing, s.at_risk),
-            };
-            if !self.diagnoses.is_empty() {
-                line.push_str(&format!(
-                    "; {} container(s) diagnosed",
-                    self.diagnoses.len()
-                ));
-            }
-            if self.scan_incomplete {
-                line.push_str("; CHECK INCOMPLETE: see errors");
-            }
-            return line;
-        }
-        let mut line = format!(
-            "{} image(s) in {} managed repositories: {} kept ({} in use), {} {}",
-            s.images,
-            s.repositories,
-            s.protected,
-            s.in_use,
-            if self.dry_run || self.mode != Mode::Prune {
-                s.planned_deletions
-            } else {
-                s.deleted
-            },
-            if self.dry_run || self.mode != Mode::Prune {
-                "to delete"
-            } else {
-                "deleted"
-            },
-        );
-        line.push_str(&format!("; {} missing, {} at risk", s.missing, s.at_risk));
-        if s.lifecycle_risks > 0 {
-            line.push_str(&format!(
-                ", {} threatened by lifecycle policies",
-                s.lifecycle_risks
-            ));
-        }
-        if self.deletions_withheld {
-            line.push_str("; SCAN INCOMPLETE: nothing deleted");
-        } else if !self.held_repositories.is_empty() {
-            line.push_str(&format!(
-                "; SCAN INCOMPLETE: nothing deleted in {}",
-                self.held_repositories.join(", ")
-            ));
-        } else if self.scan_incomplete {
-            line.push_str("; SCAN INCOMPLETE: see errors");
-        }
-        if s.unscanned_consumers > 0 {
-            line.push_str(&format!(
-                "; {} repositories shared with unscanned consumers",
-                s.unscanned_consumers
-            ));
-        }
-        line
     }
 
     /// Cuts the protected and deletion lists to `limit` entries each (for size-limited responses),

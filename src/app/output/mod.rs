@@ -1,13 +1,21 @@
-//! The CLI's readable output: a table per repository, then the findings.
+//! The CLI's readable output: a table per repository, then the findings; and the lifecycle
+//! preview's table ([`preview`]).
+
+mod preview;
+
+pub use preview::preview_table;
 
 use std::fmt::Write;
 
 use ecr_warden_core::lifecycle::ActionKind;
-use ecr_warden_core::preview::PreviewRow;
-use ecr_warden_core::report::{Mode, Report};
+use ecr_warden_core::report::{Mode, ProtectedImage, Report, RepositoryStorage, human_bytes};
 
 /// How many reasons a kept image shows before "+N more".
 const REASONS_SHOWN: usize = 2;
+/// The context of a run started from the command line.
+pub const COMMAND_LINE: &str = "command line";
+/// Longer KEEP lines put their reasons on lines of their own.
+const LINE_WIDTH: usize = 120;
 
 /// Renders a report for a terminal: a table per repository, then the findings.
 pub fn table(report: &Report) -> String {
@@ -30,41 +38,19 @@ fn tags(t: &[String]) -> String {
     }
 }
 
-/// Each repository's kept images (with their first reasons) and deletions.
+/// Each repository's kept images (with their reasons) and deletions, under a header with counts
+/// and sizes.
 fn repositories(out: &mut String, report: &Report) {
-    let mut repos: Vec<&str> = report
-        .protected
-        .iter()
-        .map(|p| p.repository.as_str())
-        .chain(report.deletions.iter().map(|d| d.repository.as_str()))
-        .collect();
-    repos.sort_unstable();
-    repos.dedup();
-    for repo in repos {
-        let kept: Vec<_> = report
-            .protected
-            .iter()
-            .filter(|p| p.repository == repo)
-            .collect();
-        let gone: Vec<_> = report
-            .deletions
-            .iter()
-            .filter(|d| d.repository == repo)
-            .collect();
-        let _ = writeln!(out, "{repo}: {} kept, {} to delete", kept.len(), gone.len());
-        for k in kept {
-            let mut reasons = k.reasons[..k.reasons.len().min(REASONS_SHOWN)].join("; ");
-            if k.reasons.len() > REASONS_SHOWN {
-                let _ = write!(reasons, "; +{} more", k.reasons.len() - REASONS_SHOWN);
-            }
-            let _ = writeln!(
-                out,
-                "  KEEP    {}  {:<24} {reasons}",
-                k.digest.short_hex(12),
-                tags(&k.tags)
-            );
+    let deleting = !report.dry_run && report.mode == Mode::Prune;
+    for r in &report.repositories {
+        let here = |region: &Option<String>, repository: &str| {
+            region == &r.region && repository == r.repository
+        };
+        let _ = writeln!(out, "{}", header(r, deleting));
+        for k in (report.protected.iter()).filter(|k| here(&k.region, &k.repository)) {
+            keep_line(out, k);
         }
-        for d in gone {
+        for d in (report.deletions.iter()).filter(|d| here(&d.region, &d.repository)) {
             let verb = match d.outcome.as_str() {
                 "planned" => "DELETE ",
                 "deleted" => "DELETED",
@@ -77,15 +63,72 @@ fn repositories(out: &mut String, report: &Report) {
             };
             let _ = writeln!(
                 out,
-                "  {verb} {}  {:<24} pushed {}; {}{outcome}",
+                "  {verb} {}  {:<24} {:>9}  pushed {}; {}{outcome}",
                 d.digest.short_hex(12),
                 tags(&d.tags),
+                size(d.size_bytes),
                 d.pushed_at,
                 d.reason
             );
         }
         out.push('\n');
     }
+}
+
+/// `api (eu-west-1): 12 kept, 3 of them unused (1.20 GiB); 4 deleted (800.0 MiB)`.
+fn header(r: &RepositoryStorage, deleting: bool) -> String {
+    let name = match &r.region {
+        Some(region) => format!("{} ({region})", r.repository),
+        None => r.repository.clone(),
+    };
+    let mut line = format!("{name}: {} kept", r.kept);
+    if r.kept_unused > 0 {
+        let _ = write!(
+            line,
+            ", {} of them unused ({})",
+            r.kept_unused,
+            human_bytes(r.bytes_unused_kept)
+        );
+    }
+    let (verb, bytes) = if deleting {
+        ("deleted", r.bytes_reclaimed)
+    } else {
+        ("to delete", r.bytes_to_delete)
+    };
+    let _ = write!(line, "; {} {verb}", r.deletions);
+    if bytes > 0 {
+        let _ = write!(line, " ({})", human_bytes(bytes));
+    }
+    line
+}
+
+/// A kept image on one line when it fits, else its reasons each on a line of their own.
+fn keep_line(out: &mut String, k: &ProtectedImage) {
+    let head = format!(
+        "  KEEP    {}  {:<24} {:>9}",
+        k.digest.short_hex(12),
+        tags(&k.tags),
+        size(k.size_bytes)
+    );
+    let mut reasons: Vec<String> = k.reasons.iter().take(REASONS_SHOWN).cloned().collect();
+    if k.reasons.len() > REASONS_SHOWN {
+        reasons.push(format!("+{} more", k.reasons.len() - REASONS_SHOWN));
+    }
+    let one_line = format!("{head}  {}", reasons.join("; "));
+    if one_line.chars().count() <= LINE_WIDTH {
+        let _ = writeln!(out, "{one_line}");
+        return;
+    }
+    let _ = writeln!(out, "{head}");
+    for reason in reasons {
+        let _ = writeln!(out, "          - {reason}");
+    }
+}
+
+fn size(bytes: Option<i64>) -> String {
+    bytes
+        .and_then(|b| u64::try_from(b).ok())
+        .map_or_else(|| "-".to_string(), human_bytes)
 }
 
 /// Missing, at-risk and lifecycle-threatened images, and pull-failure diagnoses.
@@ -178,10 +221,10 @@ fn problems(out: &mut String, report: &Report) {
     }
 }
 
-/// What triggered the run, and the headline.
+/// What triggered the run (an event, an execution; not the command line), and the headline.
 fn footer(out: &mut String, report: &Report) {
-    if let Some(c) = &report.context {
-        let _ = writeln!(out, "({c})");
+    if let Some(c) = report.context.as_ref().filter(|c| *c != COMMAND_LINE) {
+        let _ = writeln!(out, "triggered by {c}");
     }
     let _ = writeln!(
         out,
@@ -195,58 +238,5 @@ fn footer(out: &mut String, report: &Report) {
     );
 }
 
-/// Renders a lifecycle preview.
-pub fn preview_table(repository: &str, has_policy: bool, rows: &[PreviewRow]) -> String {
-    let mut out = String::new();
-    if !has_policy {
-        let _ = writeln!(
-            out,
-            "{repository} has no lifecycle policy: it expires nothing by itself."
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{:<14} {:<24} {:<21} {:<34} IN USE / KEPT BECAUSE",
-        "DIGEST", "TAGS", "PUSHED", "LIFECYCLE POLICY"
-    );
-    for r in rows {
-        let tags = if r.tags.is_empty() {
-            "(untagged)".to_string()
-        } else {
-            r.tags.join(",")
-        };
-        let lifecycle = r
-            .lifecycle
-            .as_ref()
-            .map_or("keeps".to_string(), |v| v.to_string());
-        let why = if r.kept_because.is_empty() {
-            "ecr-warden would delete it".to_string()
-        } else {
-            r.kept_because.join("; ")
-        };
-        let flag = if r.in_use && r.lifecycle.is_some() {
-            "!! "
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "{:<14} {:<24} {:<21} {:<34} {flag}{why}",
-            r.digest.short_hex(12),
-            tags,
-            r.pushed_at.to_string(),
-            lifecycle
-        );
-    }
-    let risky = rows
-        .iter()
-        .filter(|r| r.in_use && r.lifecycle.is_some())
-        .count();
-    let _ = writeln!(
-        out,
-        "{} image(s); the lifecycle policy would act on {}, of which {risky} in use (marked !!)",
-        rows.len(),
-        rows.iter().filter(|r| r.lifecycle.is_some()).count()
-    );
-    out
-}
+#[cfg(test)]
+mod tests;
