@@ -41,6 +41,7 @@ e2e: venv
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP): tests/emulator/requirements.txt
+	@echo "Installing the local AWS emulator (moto) into $(VENV)..."
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 	touch $@
@@ -80,7 +81,8 @@ deploy: package
 
 ## Runs the binary against the emulator seeded with a realistic fleet and explains each step.
 demo: venv
-	$(CARGO) build --locked --quiet
+	@echo "Building ecr-warden (the first build takes a few minutes)..."
+	$(CARGO) build --locked
 	$(VENV)/bin/python tests/emulator/demo.py target/debug/ecr-warden
 
 ## Plans a synthetic inventory of 1,000,000 images; prints wall time and peak memory.

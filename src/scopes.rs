@@ -123,7 +123,7 @@ pub fn partition(region: &str) -> &'static str {
 /// Builds every scope: this account in every region, and every other account in every region
 /// through the scan role.
 pub async fn connect(base: &SdkConfig, settings: &ScopeSettings) -> Result<Scopes, AwsError> {
-    let account = this_account(base).await?;
+    let account = crate::aws::identity::caller_account(base).await?;
     let regions = regions(base, settings);
     let home: Vec<Scope> = regions
         .iter()
@@ -157,16 +157,6 @@ pub async fn connect(base: &SdkConfig, settings: &ScopeSettings) -> Result<Scope
         }
     }
     Ok(scopes)
-}
-
-/// The account the credentials belong to.
-async fn this_account(base: &SdkConfig) -> Result<String, AwsError> {
-    let identity = aws_sdk_sts::Client::new(base)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", "credentials", e))?;
-    Ok(identity.account().unwrap_or_default().to_string())
 }
 
 /// `REGIONS`, or the configured region alone.
@@ -204,7 +194,7 @@ async fn other_accounts(
 /// Every account-region a run covers, without reaching into them (the fan-out's list): this
 /// account and the others, each in every region.
 pub async fn list(base: &SdkConfig, settings: &ScopeSettings) -> Result<ScopeList, AwsError> {
-    let account = this_account(base).await?;
+    let account = crate::aws::identity::caller_account(base).await?;
     let regions = regions(base, settings);
     let (others, organization, gap) = other_accounts(base, settings, &account).await;
     if let Some(gap) = gap {

@@ -7,7 +7,54 @@ use aws_smithy_types::retry::RetryConfig;
 
 use super::config::Config;
 use crate::aws::sns::SnsTopic;
+use crate::aws::{AwsError, identity};
 use crate::scopes::{self, ScopeList, ScopeSettings, Scopes};
+
+/// Why AWS could not be reached, in words that say what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "no AWS region: set AWS_REGION (or --regions), or a region in the profile (AWS_PROFILE)"
+    )]
+    NoRegion,
+    #[error(
+        "no AWS credentials found: the default chain looks at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then the profile (AWS_PROFILE, ~/.aws/config and ~/.aws/credentials; run `aws sso login` for SSO), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS task role and the EC2 instance role"
+    )]
+    NoCredentials,
+    #[error(
+        "cannot reach AWS at {endpoint}: {cause}; check AWS_ENDPOINT_URL, the network or a proxy (HTTPS_PROXY)"
+    )]
+    Unreachable { endpoint: String, cause: String },
+    #[error("cannot reach AWS: {0}")]
+    Other(String),
+}
+
+impl ConnectError {
+    /// 2 for what the operator must set up first (a region, credentials), 1 otherwise.
+    pub fn exit_code(&self) -> std::process::ExitCode {
+        match self {
+            ConnectError::NoRegion | ConnectError::NoCredentials => std::process::ExitCode::from(2),
+            _ => std::process::ExitCode::FAILURE,
+        }
+    }
+
+    fn of(e: AwsError, sdk: &SdkConfig) -> ConnectError {
+        match e.code.as_deref() {
+            Some(identity::NO_CREDENTIALS) => ConnectError::NoCredentials,
+            Some(identity::UNREACHABLE) => ConnectError::Unreachable {
+                endpoint: sdk.endpoint_url().map_or_else(
+                    || {
+                        let region = sdk.region().map(ToString::to_string).unwrap_or_default();
+                        format!("https://sts.{region}.amazonaws.com")
+                    },
+                    str::to_string,
+                ),
+                cause: e.message,
+            },
+            _ => ConnectError::Other(e.to_string()),
+        }
+    }
+}
 
 /// The SDK configuration and the alert topic.
 pub struct Aws {
@@ -20,7 +67,7 @@ impl Aws {
     /// settings (`AWS_RETRY_MODE`, `AWS_MAX_ATTEMPTS`, the profile) say otherwise. Adaptive mode is
     /// not the default: after one throttle its client-side limiter drops to 0.5 requests per
     /// second and climbs back slowly, which can push a large scan past the Lambda time limit.
-    pub async fn connect(config: &Config) -> Result<Aws, String> {
+    pub async fn connect(config: &Config) -> Result<Aws, ConnectError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         let configured = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"]
             .iter()
@@ -30,7 +77,7 @@ impl Aws {
         }
         let sdk: SdkConfig = loader.load().await;
         if sdk.region().is_none() {
-            return Err("no AWS region: set AWS_REGION (or a profile with a region)".into());
+            return Err(ConnectError::NoRegion);
         }
         Ok(Aws {
             sns: config.sns_topic_arn.as_ref().map(|arn| SnsTopic {
@@ -42,10 +89,15 @@ impl Aws {
     }
 
     /// Reaches every scope the settings name (assuming the scan role in other accounts).
-    pub async fn scopes(&self, settings: &ScopeSettings) -> Result<Scopes, String> {
+    pub async fn scopes(&self, settings: &ScopeSettings) -> Result<Scopes, ConnectError> {
         scopes::connect(&self.sdk, settings)
             .await
-            .map_err(|e| format!("cannot reach AWS: {e}"))
+            .map_err(|e| ConnectError::of(e, &self.sdk))
+    }
+
+    /// The same, without the alert topic: nothing will be published.
+    pub fn without_alerts(self) -> Aws {
+        Aws { sns: None, ..self }
     }
 
     /// Lists the account-regions the settings cover, without reaching into them.

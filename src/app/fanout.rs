@@ -35,7 +35,7 @@ pub async fn scan_usage_into(
         regions: vec![request.region.clone()],
         ..config.scopes.clone()
     };
-    let scopes = aws.scopes(&one).await?;
+    let scopes = aws.scopes(&one).await.map_err(|e| e.to_string())?;
     let s3 = &scopes.home[0].clients.s3;
     let (cache, load_warning) = Cache::load(&config.cache, s3).await;
     let mut settings = config.scan.clone();

@@ -6,7 +6,7 @@ use ecr_warden_core::report::{Mode, Report};
 use ecr_warden_core::time::Timestamp;
 
 use super::config::Config;
-use super::connect::Aws;
+use super::connect::{Aws, ConnectError};
 use super::event::{Action, EventError, FanIn, Trigger};
 use super::fanout::scan_usage_into;
 use super::incident::{check_retirement, diagnose_pull_failure};
@@ -41,6 +41,8 @@ pub enum HandleError {
     Event(#[from] EventError),
     #[error("{0}")]
     Aws(String),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
 }
 
 /// Handles one event. Only a `prune` (with `DRY_RUN=false`) can delete anything.
@@ -65,10 +67,7 @@ pub async fn handle(
             };
             let fanned_in = fan_in.is_some();
             let (settings, scope_settings) = config.run_settings_for(fan_in);
-            let scopes = aws
-                .scopes(&scope_settings)
-                .await
-                .map_err(HandleError::Aws)?;
+            let scopes = aws.scopes(&scope_settings).await?;
             let context = Some(context);
             let report = run(&scopes, notifier, &settings, mode, context, now, deadline).await;
             if fanned_in {
@@ -87,13 +86,13 @@ pub async fn handle(
             return Ok(Answer::Scopes(list));
         }
         Trigger::Retirement(r) => {
-            let scopes = aws.scopes(&config.scopes).await.map_err(HandleError::Aws)?;
+            let scopes = aws.scopes(&config.scopes).await?;
             let scan = &config.scan;
             let limit = Limiter::with_ecs_rate(scan.concurrency, scan.ecs_requests_per_second);
             check_retirement(&scopes, notifier, &limit, &r, now).await
         }
         Trigger::PullFailure(p) => {
-            let scopes = aws.scopes(&config.scopes).await.map_err(HandleError::Aws)?;
+            let scopes = aws.scopes(&config.scopes).await?;
             diagnose_pull_failure(&scopes, notifier, &p, now).await
         }
         Trigger::Ignored { reason } => {

@@ -43,7 +43,7 @@ pub fn metrics_line(report: &Report, now: Timestamp) -> String {
         "BytesReclaimed": s.bytes_reclaimed,
         "BytesToDelete": s.bytes_to_delete,
         "BytesUnusedKept": s.bytes_unused_kept,
-        "ScanSeconds": s.scan_seconds,
+        "ScanSeconds": report.scan_seconds,
     })
     .to_string()
 }
@@ -60,7 +60,7 @@ mod tests {
         let mut report = Report::empty(Mode::Prune, None);
         report.summary.bytes_reclaimed = 1 << 30;
         report.summary.bytes_unused_kept = 7;
-        report.summary.scan_seconds = 42;
+        report.scan_seconds = 42;
         let line: serde_json::Value =
             serde_json::from_str(&metrics_line(&report, Timestamp(1))).unwrap();
         let declared = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]

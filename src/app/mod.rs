@@ -41,8 +41,10 @@ pub fn now() -> Timestamp {
 /// Runs the binary: Lambda mode when the Lambda runtime API is present, the CLI otherwise.
 /// Configuration errors exit with status 2 before anything is called.
 pub async fn main() -> ExitCode {
-    let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    init_logging(lambda);
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return cli::main().await;
+    }
+    init_logging(true, false);
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -50,9 +52,6 @@ pub async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !lambda {
-        return cli::main(config).await;
-    }
     match lambda::lambda_main(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -62,10 +61,16 @@ pub async fn main() -> ExitCode {
     }
 }
 
-fn init_logging(lambda: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
-    });
+/// Logs to stderr, filtered by `RUST_LOG`; by default ecr-warden's own progress (`info`, or
+/// `debug` with `-v`, which also shows AWS errors in full), and only errors from the SDK.
+pub fn init_logging(lambda: bool, verbose: bool) {
+    let default = if verbose {
+        "debug,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,rustls=warn,h2=warn"
+    } else {
+        "info,aws_config=error,aws_smithy_runtime=error"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -55,11 +55,59 @@ pub async fn run<N: Notifier>(
     now: Timestamp,
     deadline: &Deadline,
 ) -> Report {
-    let started = std::time::Instant::now();
-    let planned = scan_and_plan(scopes, settings, now, deadline).await;
-    let scan_seconds = started.elapsed().as_secs();
+    let scanned = Scanned::of(scopes, settings, now, deadline).await;
+    finish(scanned, notifier, settings, mode, context, deadline).await
+}
+
+/// Every registry of a run, scanned and planned, and how long that took.
+pub struct Scanned<'a> {
+    pub planned: Vec<Planned<'a>>,
+    pub seconds: u64,
+}
+
+impl<'a> Scanned<'a> {
+    /// Scans and plans every registry of the scopes.
+    pub async fn of(
+        scopes: &'a Scopes,
+        settings: &RunSettings,
+        now: Timestamp,
+        deadline: &Deadline,
+    ) -> Scanned<'a> {
+        let started = std::time::Instant::now();
+        let planned = scan_and_plan(scopes, settings, now, deadline).await;
+        let seconds = started.elapsed().as_secs();
+        Scanned { planned, seconds }
+    }
+
+    /// The plan as a report, before anything is done (what a prune asks to confirm).
+    pub fn preview(&self, settings: &RunSettings, context: Option<String>) -> Report {
+        let parts = (self.planned.iter())
+            .map(|p| {
+                let report = Report::new(Mode::Plan, true, &p.plan, None);
+                (p.scope.origin.region.clone(), report)
+            })
+            .collect();
+        let mut report = Report::combine(parts);
+        report.mode = Mode::Plan;
+        report.context = context;
+        report.add_storage(settings.storage_price);
+        report.scan_seconds = self.seconds;
+        report
+    }
+}
+
+/// Acts on the plans (prunes when `mode` is [`Mode::Prune`] and not dry run), alerts, and
+/// reports.
+pub async fn finish<N: Notifier>(
+    scanned: Scanned<'_>,
+    notifier: Option<&N>,
+    settings: &RunSettings,
+    mode: Mode,
+    context: Option<String>,
+    deadline: &Deadline,
+) -> Report {
     let mut parts = Vec::new();
-    for p in planned {
+    for p in scanned.planned {
         let report = act(&p, settings, mode, deadline).await;
         parts.push((p.scope.origin.region.clone(), report));
     }
@@ -67,7 +115,7 @@ pub async fn run<N: Notifier>(
     report.mode = mode;
     report.context = context;
     report.add_storage(settings.storage_price);
-    report.summary.scan_seconds = scan_seconds;
+    report.scan_seconds = scanned.seconds;
     tracing::info!(
         mode = %mode,
         images = report.summary.images,
@@ -224,7 +272,11 @@ pub async fn send_alert<N: Notifier>(notifier: Option<&N>, report: &mut Report) 
             }
         }
         None => {
-            tracing::warn!(subject = %alert.subject, body = %alert.body, "alert (no SNS topic configured)")
+            tracing::debug!(subject = %alert.subject, "alert not published");
+            report.notes.push(format!(
+                "alert not published: {} (it goes to SNS_TOPIC_ARN; from the command line only with --alert)",
+                alert.subject
+            ));
         }
     }
 }

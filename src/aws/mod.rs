@@ -8,6 +8,7 @@ pub mod batch;
 pub mod ecr;
 pub mod ecs;
 pub mod events;
+pub mod identity;
 pub mod lambda;
 pub mod s3;
 pub mod scheduler;

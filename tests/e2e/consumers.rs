@@ -14,7 +14,7 @@ fn rules_schedules_batch_and_usage_documents_keep_what_they_use() {
     let sources = format!("s3://usage-docs/eks/,{}", ci.display());
     let mut env = USAGE_ONLY.to_vec();
     env.push(("USAGE_SOURCES", &sources));
-    let out = emu.warden(&["prune", "--output", "json"], &env);
+    let out = emu.warden(&["prune", "--alert", "--output", "json"], &env);
     let report = json_report(&out);
     assert_eq!(out.status.code(), Some(0), "{:#}", report["errors"]);
     assert!(
@@ -60,7 +60,7 @@ fn rules_schedules_batch_and_usage_documents_keep_what_they_use() {
 #[ignore = "needs the emulator: run `make e2e`"]
 fn a_service_scaled_to_zero_whose_pins_cannot_be_read_holds_only_its_repository() {
     let mut emu = Emulator::start("consumers.json", &["--deny", "DescribeServiceRevisions"]);
-    let out = emu.warden(&["prune", "--output", "json"], &USAGE_ONLY);
+    let out = emu.warden(&["prune", "--alert", "--output", "json"], &USAGE_ONLY);
     let report = json_report(&out);
     assert_eq!(out.status.code(), Some(1), "a gap is exit status 1");
     assert!(report["scan_incomplete"].as_bool().unwrap());
@@ -109,7 +109,7 @@ fn stale_or_malformed_usage_documents_delete_nothing() {
         let sources = doc.display().to_string();
         let mut env = USAGE_ONLY.to_vec();
         env.push(("USAGE_SOURCES", &sources));
-        let out = emu.warden(&["prune", "--output", "json"], &env);
+        let out = emu.warden(&["prune", "--alert", "--output", "json"], &env);
         let report = json_report(&out);
         assert_eq!(out.status.code(), Some(1), "{name}");
         assert_eq!(all_digests(&emu.ecr()), before, "{name}: nothing deleted");
@@ -126,7 +126,10 @@ fn stale_or_malformed_usage_documents_delete_nothing() {
 fn a_pull_failure_in_another_registry_or_after_a_failed_look_up_says_what_is_known() {
     let mut aws = Emulator::start("retirement.json", &[]);
     let other = event("ecs-task-pull-failure-other-account.json");
-    let report = json_report(&aws.warden(&["invoke", "--event", &other, "--output", "json"], &[]));
+    let report = json_report(&aws.warden(
+        &["invoke", "--alert", "--event", &other, "--output", "json"],
+        &[],
+    ));
     let d = &report["diagnoses"][0];
     assert_eq!(d["cause"], "not_checked", "{report}");
     assert!(
@@ -139,8 +142,10 @@ fn a_pull_failure_in_another_registry_or_after_a_failed_look_up_says_what_is_kno
 
     let mut denied = Emulator::start("retirement.json", &["--deny", "DescribeImages"]);
     let mine = event("ecs-task-pull-failure-image-present.json");
-    let report =
-        json_report(&denied.warden(&["invoke", "--event", &mine, "--output", "json"], &[]));
+    let report = json_report(&denied.warden(
+        &["invoke", "--alert", "--event", &mine, "--output", "json"],
+        &[],
+    ));
     let d = &report["diagnoses"][0];
     assert_eq!(
         d["cause"], "not_checked",
@@ -160,7 +165,7 @@ fn a_pull_failure_in_another_registry_or_after_a_failed_look_up_says_what_is_kno
 #[ignore = "needs the emulator: run `make e2e`"]
 fn a_deletion_call_that_fails_alerts_and_exits_1() {
     let mut aws = Emulator::start("incidents.json", &["--deny", "BatchDeleteImage"]);
-    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    let out = aws.warden(&["prune", "--alert", "--output", "json"], &PRUNE_FOR_REAL);
     let report = json_report(&out);
     assert_eq!(out.status.code(), Some(1));
     let errors = report["delete_errors"].as_array().unwrap();
@@ -186,7 +191,10 @@ fn a_deletion_call_that_fails_alerts_and_exits_1() {
 #[ignore = "needs the emulator: run `make e2e`"]
 fn clusters_left_out_of_clusters_are_reported_as_not_scanned() {
     let mut aws = Emulator::start("incidents.json", &[]);
-    let out = aws.warden(&["plan", "--output", "json"], &[("CLUSTERS", "prod")]);
+    let out = aws.warden(
+        &["plan", "--alert", "--output", "json"],
+        &[("CLUSTERS", "prod")],
+    );
     let report = json_report(&out);
     let unscanned = report["unscanned"].to_string();
     assert!(

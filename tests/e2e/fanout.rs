@@ -62,7 +62,7 @@ fn members_scanned_into_documents_keep_what_they_run_and_the_prune_deletes_the_r
     let sources = format!("{file},s3://usage-documents/run-1/");
     let mut env = USAGE_ONLY.to_vec();
     env.push(("USAGE_SOURCES", &sources));
-    let out = emu.warden(&["prune", "--output", "json"], &env);
+    let out = emu.warden(&["prune", "--alert", "--output", "json"], &env);
     let report = json_report(&out);
     assert!(
         !report["scan_incomplete"].as_bool().unwrap(),
@@ -105,6 +105,7 @@ fn a_fan_in_missing_a_scopes_document_deletes_nothing_and_says_which() {
     let out = emu.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event.display().to_string(),
             "--output",

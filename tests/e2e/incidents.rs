@@ -9,6 +9,7 @@ fn a_retirement_whose_image_is_gone_alerts_at_once() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("health-task-retirement-services.json"),
             "--output",
@@ -48,6 +49,7 @@ fn a_retirement_whose_images_are_present_stays_quiet() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("health-task-retirement-no-end-time.json"),
             "--output",
@@ -81,6 +83,7 @@ fn pull_failures_are_diagnosed() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("ecs-task-pull-failure.json"),
             "--output",
@@ -93,6 +96,7 @@ fn pull_failures_are_diagnosed() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("ecs-task-pull-failure-image-present.json"),
             "--output",
@@ -127,6 +131,7 @@ fn unknown_and_malformed_events_delete_nothing() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("ignored/s3-object-created.json"),
             "--output",
@@ -142,7 +147,14 @@ fn unknown_and_malformed_events_delete_nothing() {
         "malformed/health-without-detail.json",
     ] {
         let out = aws.warden(
-            &["invoke", "--event", &event(name), "--output", "json"],
+            &[
+                "invoke",
+                "--alert",
+                "--event",
+                &event(name),
+                "--output",
+                "json",
+            ],
             &PRUNE_FOR_REAL,
         );
         assert_eq!(out.status.code(), Some(2), "{name}");

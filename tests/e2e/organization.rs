@@ -7,7 +7,7 @@ use crate::*;
 fn a_central_registry_keeps_what_member_accounts_run_in_any_region_and_prunes_the_rest() {
     let mut emu = Emulator::start("organization.json", &[]);
     let out = emu.warden(
-        &["prune", "--output", "json"],
+        &["prune", "--alert", "--output", "json"],
         &central("222222222222,333333333333"),
     );
     let report = json_report(&out);
@@ -47,7 +47,10 @@ fn a_central_registry_keeps_what_member_accounts_run_in_any_region_and_prunes_th
 #[ignore = "needs the emulator: run `make e2e`"]
 fn an_organization_is_scanned_account_by_account() {
     let mut emu = Emulator::start("organization.json", &[]);
-    let out = emu.warden(&["prune", "--output", "json"], &central("organization"));
+    let out = emu.warden(
+        &["prune", "--alert", "--output", "json"],
+        &central("organization"),
+    );
     let report = json_report(&out);
     assert!(
         !report["scan_incomplete"].as_bool().unwrap(),
@@ -76,7 +79,7 @@ fn an_organization_is_scanned_account_by_account() {
 fn a_member_account_whose_role_cannot_be_assumed_holds_what_it_can_pull_and_alerts() {
     let mut emu = Emulator::start("organization.json", &[]);
     let out = emu.warden(
-        &["prune", "--output", "json"],
+        &["prune", "--alert", "--output", "json"],
         &central("222222222222,333333333333,444444444444"),
     );
     let report = json_report(&out);
@@ -119,7 +122,14 @@ fn a_member_account_whose_role_cannot_be_assumed_holds_what_it_can_pull_and_aler
 fn a_retirement_forwarded_from_a_member_account_is_checked_in_that_account() {
     let mut emu = Emulator::start("organization.json", &[]);
     let member = event("health-task-retirement-member-account.json");
-    let args = ["invoke", "--event", member.as_str(), "--output", "json"];
+    let args = [
+        "invoke",
+        "--alert",
+        "--event",
+        member.as_str(),
+        "--output",
+        "json",
+    ];
     let out = emu.warden(&args, &central("222222222222"));
     let report = json_report(&out);
     assert_eq!(out.status.code(), Some(0), "{report:#}");

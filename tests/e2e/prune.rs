@@ -13,7 +13,7 @@ fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
     let mut aws = Emulator::start("incidents.json", &[]);
     let before = aws.ecr();
     let sizes = aws.sizes();
-    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    let out = aws.warden(&["prune", "--alert", "--output", "json"], &PRUNE_FOR_REAL);
     let report = json_report(&out);
     assert_eq!(
         out.status.code(),
@@ -82,21 +82,65 @@ fn prune_deletes_only_what_nothing_needs_and_alerts_once() {
 
 #[test]
 #[ignore = "needs the emulator: run `make e2e`"]
-fn by_default_nothing_is_deleted() {
+fn without_a_terminal_a_prune_needs_yes_and_a_dry_run_deletes_nothing() {
     let mut aws = Emulator::start("incidents.json", &[]);
     let before = aws.ecr();
+    // No terminal to ask, and neither --yes nor DRY_RUN: it stops before scanning.
     let out = aws.warden(&["prune", "--output", "json"], &[("KEEP_RECENT", "0")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--yes") && stderr.contains("--dry-run"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = aws.warden(
+        &["prune", "--dry-run", "--output", "json"],
+        &[("KEEP_RECENT", "0")],
+    );
     let report = json_report(&out);
     assert_eq!(report["dry_run"], true);
     assert!(report["summary"]["planned_deletions"].as_u64().unwrap() > 0);
     assert_eq!(aws.ecr(), before);
+    // --yes is DRY_RUN=false.
+    let out = aws.warden(
+        &["prune", "--yes", "--output", "json"],
+        &[("KEEP_RECENT", "0")],
+    );
+    assert!(json_report(&out)["summary"]["deleted"].as_u64().unwrap() > 0);
+    assert_ne!(aws.ecr(), before);
+}
+
+#[test]
+#[ignore = "needs the emulator: run `make e2e`"]
+fn the_command_line_publishes_alerts_only_when_asked() {
+    let mut aws = Emulator::start("incidents.json", &[]);
+    let out = aws.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL);
+    assert_eq!(out.status.code(), Some(1), "an in-use image is archived");
+    assert!(
+        aws.sns().is_empty(),
+        "a plan from a workstation pages no one"
+    );
+    let notes = json_report(&out)["notes"].to_string();
+    assert!(
+        notes.contains("alert not published") && notes.contains("--alert"),
+        "{notes}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("MISSING"),
+        "the alert is not dumped on stderr: {stderr}"
+    );
+    aws.warden(&["plan", "--alert", "--output", "json"], &PRUNE_FOR_REAL);
+    assert_eq!(aws.sns().len(), 1);
 }
 
 #[test]
 #[ignore = "needs the emulator: run `make e2e`"]
 fn throttling_does_not_change_the_outcome() {
     let mut calm = Emulator::start("incidents.json", &[]);
-    let calm_report = json_report(&calm.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL));
+    let calm_report =
+        json_report(&calm.warden(&["plan", "--alert", "--output", "json"], &PRUNE_FOR_REAL));
     let mut throttled = Emulator::start(
         "incidents.json",
         &[
@@ -110,7 +154,7 @@ fn throttling_does_not_change_the_outcome() {
             "ListTaskDefinitions=2",
         ],
     );
-    let out = throttled.warden(&["plan", "--output", "json"], &PRUNE_FOR_REAL);
+    let out = throttled.warden(&["plan", "--alert", "--output", "json"], &PRUNE_FOR_REAL);
     let report = json_report(&out);
     let stats = throttled.ask("stats");
     assert_eq!(stats["DescribeTasks"]["faults"], 2, "{stats}");
@@ -140,7 +184,7 @@ fn throttling_does_not_change_the_outcome() {
 fn an_ecs_call_that_always_fails_deletes_nothing() {
     let mut aws = Emulator::start("incidents.json", &["--deny", "DescribeTasks"]);
     let before = aws.ecr();
-    let out = aws.warden(&["prune", "--output", "json"], &PRUNE_FOR_REAL);
+    let out = aws.warden(&["prune", "--alert", "--output", "json"], &PRUNE_FOR_REAL);
     assert_eq!(out.status.code(), Some(1));
     let report = json_report(&out);
     assert_eq!(report["scan_incomplete"], true);
@@ -167,7 +211,7 @@ fn a_scan_that_cannot_finish_before_the_deadline_stops_deletes_nothing_and_alert
     let mut aws = Emulator::start("incidents.json", &["--hang", "ListServices"]);
     let before = aws.ecr();
     let out = aws.warden(
-        &["prune", "--output", "json", "--deadline", "3"],
+        &["prune", "--alert", "--output", "json", "--deadline", "3"],
         &PRUNE_FOR_REAL,
     );
     assert_eq!(out.status.code(), Some(1));

@@ -12,6 +12,7 @@ fn the_nightly_schedule_prunes_through_the_handler() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("scheduled-nightly.json"),
             "--output",
@@ -32,6 +33,7 @@ fn the_nightly_schedule_prunes_through_the_handler() {
     let out = aws.warden(
         &[
             "invoke",
+            "--alert",
             "--event",
             &event("scheduler-check.json"),
             "--output",
@@ -46,7 +48,7 @@ fn the_nightly_schedule_prunes_through_the_handler() {
 #[ignore = "needs the emulator: run `make e2e`"]
 fn check_reports_in_use_images_that_lifecycle_policies_would_remove() {
     let aws = Emulator::start("incidents.json", &[]);
-    let out = aws.warden(&["check", "--output", "json"], &[]);
+    let out = aws.warden(&["check", "--alert", "--output", "json"], &[]);
     assert_eq!(out.status.code(), Some(1));
     let report = json_report(&out);
     let risks: BTreeSet<(String, String, i64)> = report["lifecycle_risks"]
@@ -106,7 +108,7 @@ fn guard_tags_are_added_to_in_use_digests_and_removed_only_where_safe() {
     // A dry run only says what it would do.
     let before = aws.ask("ecr");
     let out = aws.warden(
-        &["prune", "--output", "json"],
+        &["prune", "--dry-run", "--output", "json"],
         &[("GUARD_TAG_PREFIX", "inuse-"), ("KEEP_RECENT", "0")],
     );
     let report = json_report(&out);
@@ -114,7 +116,7 @@ fn guard_tags_are_added_to_in_use_digests_and_removed_only_where_safe() {
     assert_eq!(report["guard"]["added"].as_array().unwrap().len(), 2);
     assert_eq!(aws.ask("ecr"), before);
 
-    let out = aws.warden(&["prune", "--output", "json"], &env);
+    let out = aws.warden(&["prune", "--alert", "--output", "json"], &env);
     let report = json_report(&out);
     assert!(
         report["guard"]["failures"].as_array().unwrap().is_empty(),
@@ -165,7 +167,7 @@ fn guard_tags_are_added_to_in_use_digests_and_removed_only_where_safe() {
     assert_eq!(report["summary"]["deleted"], 1);
 
     // A second run changes nothing.
-    let out = aws.warden(&["prune", "--output", "json"], &env);
+    let out = aws.warden(&["prune", "--alert", "--output", "json"], &env);
     let report = json_report(&out);
     assert!(
         report["guard"]["added"].as_array().unwrap().is_empty(),
@@ -185,10 +187,10 @@ fn a_second_run_reads_what_never_changes_from_the_cache_and_decides_the_same() {
     let env = [("CACHE_URI", cache.as_str())];
 
     aws.ask("reset-stats");
-    let cold = json_report(&aws.warden(&["plan", "--output", "json"], &env));
+    let cold = json_report(&aws.warden(&["plan", "--alert", "--output", "json"], &env));
     let cold_calls = aws.ask("stats");
     aws.ask("reset-stats");
-    let warm = json_report(&aws.warden(&["plan", "--output", "json"], &env));
+    let warm = json_report(&aws.warden(&["plan", "--alert", "--output", "json"], &env));
     let warm_calls = aws.ask("stats");
 
     let first = |op: &str, stats: &Value| stats[op]["first_attempts"].as_u64().unwrap_or(0);

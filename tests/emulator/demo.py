@@ -47,7 +47,11 @@ def main():
         print(f"{DIM}$ {' '.join(f'{k}={v}' for k, v in extra.items())} ecr-warden {' '.join(args)}{RESET}", flush=True)
         result = subprocess.run(cmd, env=dict(env, **extra), text=True, capture_output=True)
         print(result.stdout, end="")
-        print(f"{DIM}(exit status {result.returncode}){RESET}")
+        meaning = {0: "all is well",
+                   1: "something needs attention: an in-use image is missing or threatened, "
+                      "the scan was incomplete, or a deletion failed",
+                   2: "a configuration error or a malformed event"}.get(result.returncode, "")
+        print(f"{DIM}(exit status {result.returncode}: {meaning}){RESET}")
         return result
 
     try:
@@ -64,17 +68,22 @@ def main():
             and reported AT RISK. The archived image a standalone family needs, and the deleted
             image the checkout service is pinned to, are reported MISSING. The repositories' own
             lifecycle policies ("keep the 3 newest", "expire untagged after 1 day") would remove
-            images in use: LIFECYCLE RISK. Now `prune` with DRY_RUN=false: it deletes, indexes
-            before their children.""")
+            images in use: LIFECYCLE RISK. Exit status 1 says something needs attention. Now `prune
+            --yes --alert`: it deletes without asking (on a terminal it would show the plan and
+            ask), indexes before their children, and publishes its alert as the Lambda function
+            does.""")
         before = ask("ecr")
-        warden("prune", DRY_RUN="false")
+        warden("prune", "--yes", "--alert")
         after = ask("ecr")
         gone = sum(len(v) for v in before.values()) - sum(len(v) for v in after.values())
+        kept = {i["digest"] for images in after.values() for i in images}
+        freed = sum(i["size"] or 0 for images in before.values() for i in images if i["digest"] not in kept)
         say(f"""ECR now holds {sum(len(v) for v in after.values())} images: {gone} were deleted, none
-            that anything uses. The run published one alert to SNS (below). Next, AWS Health
+            that anything uses, freeing {freed / 2**20:.0f} MiB (at most: layers shared between
+            images count once per image). The run published one alert to SNS (below). Next, AWS Health
             announces a task retirement for prod|checkout and prod|catalog: the Lambda handler,
             run here with `invoke`, checks the digests those services will pull when replaced.""")
-        warden("invoke", "--event", str(ROOT / "events/health-task-retirement-services.json"))
+        warden("invoke", "--alert", "--event", str(ROOT / "events/health-task-retirement-services.json"))
 
         say("""checkout's pinned digest is gone, so its replacement tasks would fail with
             CannotPullContainerError: the alert goes out now, days before the maintenance window.
@@ -84,7 +93,9 @@ def main():
             print(f"{DIM}attributes: {json.dumps(m['attributes'])}{RESET}")
             print(textwrap.indent(m["message"].strip(), "  "))
             print()
-        say("That is the tour. `make test` runs all of this and more as tests.")
+        say(f"""That is the tour: {gone} unused images deleted, {freed / 2**20:.0f} MiB reclaimed, nothing
+            in use touched, and the missing image announced before it hurts. `make test` runs all
+            of this and more as tests.""")
     finally:
         try:
             ask("quit")

@@ -30,6 +30,19 @@ pub fn table(report: &Report) -> String {
     out
 }
 
+/// After a confirmed prune: each repository's deletions and what became of them, the problems
+/// and the headline (the plan was shown before the question).
+pub fn outcome_table(report: &Report) -> String {
+    let mut out = String::new();
+    let mut only_deletions = report.clone();
+    only_deletions.protected.clear();
+    only_deletions.repositories.retain(|r| r.deletions > 0);
+    repositories(&mut out, &only_deletions);
+    problems(&mut out, report);
+    footer(&mut out, report);
+    out
+}
+
 fn tags(t: &[String]) -> String {
     if t.is_empty() {
         "(untagged)".to_string()

@@ -72,6 +72,8 @@ pub struct Report {
     pub guard: Option<GuardReport>,
     /// Each repository's kept and deleted images and bytes.
     pub repositories: Vec<RepositoryStorage>,
+    /// How long the scan and plan took, in seconds.
+    pub scan_seconds: u64,
     /// Repositories that principals ecr-warden did not scan can pull from; nothing in them was
     /// deleted.
     pub unscanned_consumers: Vec<UnscannedConsumers>,
@@ -120,8 +122,6 @@ pub struct ReportSummary {
     /// What the run frees (deleted, or in a plan or dry run to delete) costs a month at
     /// `STORAGE_PRICE_PER_GB_MONTH`.
     pub monthly_saving_usd: f64,
-    /// How long the scan and plan took, in seconds.
-    pub scan_seconds: u64,
 }
 
 /// A kept image and its reasons.
@@ -220,6 +220,7 @@ impl Report {
             diagnoses: Vec::new(),
             guard: None,
             repositories: Vec::new(),
+            scan_seconds: 0,
             unscanned_consumers: Vec::new(),
             scan_incomplete: false,
             deletions_withheld: false,
