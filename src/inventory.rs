@@ -74,17 +74,20 @@ pub async fn list_managed<R: EcrApi>(
         "{}:{region}",
         inventory.account.as_deref().unwrap_or("unknown")
     );
-    let (limit, registry) = (&limit, &registry);
+    let step = crate::progress::step("repositories listed", managed.len());
+    let (limit, registry, step) = (&limit, &registry, &step);
     let listed = join_all(managed.iter().map(|repo| async move {
         let children = Children {
             cache,
             key: format!("{registry}:{repo}"),
         };
-        futures_util::join!(
+        let listed = futures_util::join!(
             list_repository(ecr, repo, limit, children),
             limit.call(ecr.lifecycle_policy(repo)),
             limit.call(ecr.repository_policy(repo)),
-        )
+        );
+        step.add(1);
+        listed
     }))
     .await;
     for (repo, (images, lifecycle, repository_policy)) in managed.into_iter().zip(listed) {

@@ -19,7 +19,8 @@
 //! - [`app`]: the application: one run wired end to end, incident checks, events, the handler,
 //!   configuration, the CLI and Lambda entry points, output.
 //! - [`limit`]: limits on calls in flight and on the ECS call rate. [`scopes`]: every account ×
-//!   region scanned, with its clients (other accounts through the scan role).
+//!   region scanned, with its clients (other accounts through the scan role). [`progress`]: bars
+//!   on a terminal, plain lines elsewhere.
 //!
 //! Where to add things: a consumer is a file in `src/sources/` and a line in
 //! [`sources::SOURCES`]; a finding is a type in the core's `plan/finding.rs` and a section in its
@@ -32,5 +33,6 @@ pub mod aws;
 pub mod cache;
 pub mod inventory;
 pub mod limit;
+pub mod progress;
 pub mod scopes;
 pub mod sources;

@@ -28,6 +28,8 @@ pub async fn prune<R: EcrApi + EcrWrite>(
         return out;
     }
     let repositories = plan.repositories.iter().filter(|r| !r.delete.is_empty());
+    let step = crate::progress::step("images deleted", plan.deletions().count());
+    let step = &step;
     let outcomes: Vec<PruneOutcome> = stream::iter(repositories)
         .map(|repo| async move {
             let mut out = PruneOutcome::default();
@@ -36,6 +38,7 @@ pub async fn prune<R: EcrApi + EcrWrite>(
             } else {
                 out.not_attempted += repo.delete.len();
             }
+            step.add(repo.delete.len());
             out
         })
         .buffered(REPOSITORIES_AT_ONCE)

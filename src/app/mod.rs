@@ -61,11 +61,15 @@ pub async fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG`; by default ecr-warden's own progress (`info`, or
-/// `debug` with `-v`, which also shows AWS errors in full), and only errors from the SDK.
+/// Logs to stderr, filtered by `RUST_LOG`; by default ecr-warden's own progress (`info`; only
+/// warnings under progress bars; `debug` with `-v`, which also shows AWS errors in full), and
+/// only errors from the SDK.
 pub fn init_logging(lambda: bool, verbose: bool) {
     let default = if verbose {
         "debug,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,rustls=warn,h2=warn"
+    } else if crate::progress::bars_on() {
+        // The bars show the progress the info lines would.
+        "warn,aws_config=error,aws_smithy_runtime=error"
     } else {
         "info,aws_config=error,aws_smithy_runtime=error"
     };
@@ -73,7 +77,7 @@ pub fn init_logging(lambda: bool, verbose: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(crate::progress::LogWriter);
     if lambda {
         builder.json().without_time().init();
     } else {

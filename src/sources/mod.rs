@@ -199,6 +199,8 @@ pub async fn scan_scopes(
     } else {
         &scopes.scanned
     };
+    let step = crate::progress::step("account-regions scanned", live.len());
+    let step = &step;
     let scanning = stream::iter(live)
         .map(|scope| async move {
             let mut usage = scan_usage(scope, cache, settings, now).await;
@@ -208,6 +210,7 @@ pub async fn scan_scopes(
                 label(&mut usage, &scope.origin);
             }
             progress.finish(&scope.origin);
+            step.add(1);
             usage
         })
         .buffered(SCOPES_AT_ONCE)

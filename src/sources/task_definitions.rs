@@ -99,7 +99,10 @@ pub async fn describe_needed<E: EcsApi>(ecs: &E, scope: &Scope<'_>, usage: &mut 
     // A few calls' worth ahead of the limits, not one future per revision: thousands of pending
     // SDK calls would hold their memory all at once.
     let ahead = scope.settings.concurrency * 4;
+    let step = crate::progress::step("task definitions", wanted.len());
+    let step = &step;
     let described: Vec<_> = stream::iter(wanted.iter().map(|(f, r)| async move {
+        step.add(1);
         if let Some(containers) = scope.cache.task_definition(&key(f, *r)) {
             return Ok(containers);
         }

@@ -11,6 +11,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use serde_json::Value;
 
 mod consumers;
+mod errors;
 mod fanout;
 mod incidents;
 mod organization;

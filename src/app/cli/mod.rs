@@ -39,6 +39,9 @@ type Failure = (String, ExitCode);
 /// Runs one command and returns the process's exit status.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !cli.verbose && std::io::stderr().is_terminal() {
+        crate::progress::use_bars();
+    }
     super::init_logging(false, cli.verbose);
     let config = match configure(&cli, std::env::vars().collect()) {
         Ok(config) => config,
