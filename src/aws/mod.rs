@@ -41,6 +41,7 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        tracing::debug!(call, error = ?error, "AWS error in full");
         let code = error.code().map(str::to_string);
         let message = match (error.code(), error.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
