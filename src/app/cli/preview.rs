@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use ecr_warden_core::policy::{Policy, PolicySettings};
+use ecr_warden_core::policy::{Policy, PolicyError, PolicySettings};
 use ecr_warden_core::preview::preview;
 
 use super::Output;
@@ -14,6 +14,7 @@ use crate::app::connect::Aws;
 use crate::app::output::preview_table;
 use crate::app::run::{RunSettings, scan_and_plan};
 use crate::aws::ecr::EcrApi;
+use crate::scopes::Scopes;
 
 /// Shows the preview; exit status 1 when the policy would remove an image in use (or the scan
 /// was incomplete), 2 when there is no such repository.
@@ -24,25 +25,12 @@ pub async fn lifecycle_preview(
     output: Output,
 ) -> ExitCode {
     let now = crate::app::now();
-    let policy = match Policy::new(PolicySettings {
-        repositories: vec![repository.to_string()],
-        keep_tag_patterns: config.policy.keep_tag_patterns().to_vec(),
-        keep_recent: i64::from(config.policy.keep_recent),
-        keep_pushed_within_days: i64::from(config.policy.keep_pushed_within_days),
-        keep_pulled_within_days: i64::from(config.policy.keep_pulled_within_days),
-        rollback_revisions: i64::from(config.policy.rollback_revisions),
-    }) {
-        Ok(p) => p,
+    let settings = match settings_for(config, repository) {
+        Ok(settings) => settings,
         Err(e) => {
             eprintln!("ecr-warden: {e}");
             return ExitCode::from(2);
         }
-    };
-    let settings = RunSettings {
-        policy,
-        dry_run: true,
-        guard_tag_prefix: None,
-        ..config.run_settings()
     };
     let scopes = match aws.scopes(&config.scopes).await {
         Ok(scopes) => scopes,
@@ -51,34 +39,9 @@ pub async fn lifecycle_preview(
             return e.exit_code();
         }
     };
-    // Only the registries that hold the repository are scanned and planned.
-    let mut holding = Vec::new();
-    for home in &scopes.home {
-        match home.clients.ecr.list_repositories().await {
-            Ok(names) if names.iter().any(|n| n == repository) => holding.push(home.origin.clone()),
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("ecr-warden: cannot list the repositories: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    if holding.is_empty() {
-        let regions: Vec<String> = scopes
-            .home
-            .iter()
-            .map(|h| h.origin.region.clone())
-            .collect();
-        eprintln!(
-            "ecr-warden: there is no repository {repository} in {} (account {})",
-            regions.join(", "),
-            scopes
-                .home
-                .first()
-                .map(|h| h.origin.account.as_str())
-                .unwrap_or("?")
-        );
-        return ExitCode::from(2);
+    if let Err((message, code)) = find(&scopes, repository).await {
+        eprintln!("ecr-warden: {message}");
+        return code;
     }
     let planned = scan_and_plan(&scopes, &settings, now, &Deadline::none()).await;
     // The first region whose registry has the repository.
@@ -117,4 +80,49 @@ pub async fn lifecycle_preview(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The run's settings with only this repository managed, never deleting.
+fn settings_for(config: &Config, repository: &str) -> Result<RunSettings, PolicyError> {
+    let policy = Policy::new(PolicySettings {
+        repositories: vec![repository.to_string()],
+        keep_tag_patterns: config.policy.keep_tag_patterns().to_vec(),
+        keep_recent: i64::from(config.policy.keep_recent),
+        keep_pushed_within_days: i64::from(config.policy.keep_pushed_within_days),
+        keep_pulled_within_days: i64::from(config.policy.keep_pulled_within_days),
+        rollback_revisions: i64::from(config.policy.rollback_revisions),
+    })?;
+    Ok(RunSettings {
+        policy,
+        dry_run: true,
+        guard_tag_prefix: None,
+        ..config.run_settings()
+    })
+}
+
+/// Whether a managed registry holds the repository, before anything is scanned.
+async fn find(scopes: &Scopes, repository: &str) -> Result<(), (String, ExitCode)> {
+    for home in &scopes.home {
+        let names = (home.clients.ecr.list_repositories().await).map_err(|e| {
+            let message = format!("cannot list the repositories: {e}");
+            (message, ExitCode::FAILURE)
+        })?;
+        if names.iter().any(|n| n == repository) {
+            return Ok(());
+        }
+    }
+    let regions: Vec<&str> = scopes
+        .home
+        .iter()
+        .map(|h| h.origin.region.as_str())
+        .collect();
+    let account = scopes
+        .home
+        .first()
+        .map_or("?", |h| h.origin.account.as_str());
+    let message = format!(
+        "there is no repository {repository} in {} (account {account})",
+        regions.join(", ")
+    );
+    Err((message, ExitCode::from(2)))
 }
