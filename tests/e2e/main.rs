@@ -17,6 +17,7 @@ mod incidents;
 mod organization;
 mod prune;
 mod runs;
+mod terminal;
 
 /// The registry host of every test fleet.
 pub const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -109,7 +110,7 @@ impl Emulator {
     }
 
     /// ecr-warden's environment in these tests: the emulator as AWS, plus `env`.
-    fn environment(&self, env: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub fn environment(&self, env: &[(&str, &str)]) -> Vec<(String, String)> {
         let base = [
             ("PATH", std::env::var("PATH").unwrap_or_default()),
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
