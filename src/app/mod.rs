@@ -20,7 +20,6 @@ pub mod lambda;
 pub mod memory;
 pub mod metrics;
 pub mod output;
-pub mod overtime;
 pub mod run;
 
 use std::process::ExitCode;

@@ -8,7 +8,7 @@ use ecr_warden_core::plan::plan_scopes;
 use ecr_warden_core::time::Timestamp;
 use ecr_warden_core::usage::{ScanGap, Usage};
 
-use super::run::{Planned, RunSettings};
+use super::settings::{Planned, RunSettings};
 use crate::scopes::Scopes;
 use crate::sources::Progress;
 
