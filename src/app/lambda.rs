@@ -90,3 +90,68 @@ fn respond(answer: Answer, now: Timestamp) -> Result<Value, lambda_runtime::Erro
         )],
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use ecr_warden_core::report::{Mode, ProtectedImage, Report};
+    use ecr_warden_core::time::Timestamp;
+
+    use super::{Answer, respond};
+
+    fn big(mode: Mode) -> Box<Report> {
+        let mut report = Report::empty(mode, Some("fan-in".into()));
+        for n in 0..1_500u32 {
+            report.protected.push(ProtectedImage {
+                region: None,
+                repository: format!("team-{n}/service-with-a-long-name"),
+                digest: ecr_warden_core::Digest::from_bytes([(n % 251) as u8; 32]),
+                tags: vec![format!("release-{n}"), "latest".into()],
+                reasons: vec![format!(
+                    "in use by service {n} in cluster production, container app (by digest)"
+                )],
+                in_use: true,
+                size_bytes: Some(1 << 28),
+            });
+        }
+        Box::new(report)
+    }
+
+    #[test]
+    fn an_answer_past_what_step_functions_passes_is_cut_to_its_summary() {
+        let value = respond(Answer::FanIn(big(Mode::Prune)), Timestamp(0)).unwrap();
+        let size = value.to_string().len();
+        assert!(size < 10_000, "{size} bytes");
+        assert_eq!(value["mode"], "prune");
+        assert!(value["summary"].is_object());
+        assert!(value.get("protected").is_none());
+        assert!(
+            value["notes"][0]
+                .as_str()
+                .unwrap()
+                .contains("--output json")
+        );
+    }
+
+    #[test]
+    fn an_incomplete_fan_in_or_usage_scan_fails_its_invocation() {
+        let mut report = big(Mode::Prune);
+        report.scan_incomplete = true;
+        report
+            .errors
+            .push("no complete, fresh usage document for account 1 r".into());
+        let error = respond(Answer::FanIn(report.clone()), Timestamp(0)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("the fan-in prune deleted nothing"),
+            "{error}"
+        );
+        assert!(
+            respond(Answer::Report(report), Timestamp(0)).is_ok(),
+            "a nightly run reports"
+        );
+        let mut scan = Box::new(Report::empty(Mode::ScanUsage, None));
+        scan.scan_incomplete = true;
+        assert!(respond(Answer::Report(scan), Timestamp(0)).is_err());
+    }
+}
