@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// AWS access comes from the standard settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, …).
 /// Logs go to stderr (RUST_LOG=debug for more), the report to stdout. Exit status: 0 all is well;
 /// 1 an in-use image is missing or threatened, the scan was incomplete or a deletion failed;
-/// 2 a configuration error, a malformed event, or a prune that was not confirmed.
+/// 2 a configuration error, a malformed event, or a prune with no one to ask and no --yes.
 #[derive(Debug, Parser)]
 #[command(name = "ecr-warden", version, max_term_width = 110)]
 pub struct Cli {
