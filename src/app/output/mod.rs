@@ -8,7 +8,11 @@ pub use preview::preview_table;
 use std::fmt::Write;
 
 use ecr_warden_core::lifecycle::ActionKind;
-use ecr_warden_core::report::{Mode, ProtectedImage, Report, RepositoryStorage, human_bytes};
+use std::collections::BTreeMap;
+
+use ecr_warden_core::report::{
+    DeletionEntry, Mode, ProtectedImage, Report, RepositoryStorage, human_bytes,
+};
 
 /// How many reasons a kept image shows before "+N more".
 const REASONS_SHOWN: usize = 2;
@@ -20,7 +24,7 @@ const LINE_WIDTH: usize = 120;
 /// Renders a report for a terminal: a table per repository, then the findings.
 pub fn table(report: &Report) -> String {
     let mut out = String::new();
-    repositories(&mut out, report);
+    repositories(&mut out, report, true);
     findings(&mut out, report);
     if let Some(g) = &report.guard {
         guard(&mut out, g);
@@ -34,10 +38,7 @@ pub fn table(report: &Report) -> String {
 /// and the headline (the plan was shown before the question).
 pub fn outcome_table(report: &Report) -> String {
     let mut out = String::new();
-    let mut only_deletions = report.clone();
-    only_deletions.protected.clear();
-    only_deletions.repositories.retain(|r| r.deletions > 0);
-    repositories(&mut out, &only_deletions);
+    repositories(&mut out, report, false);
     problems(&mut out, report);
     footer(&mut out, report);
     out
@@ -51,41 +52,57 @@ fn tags(t: &[String]) -> String {
     }
 }
 
-/// Each repository's kept images (with their reasons) and deletions, under a header with counts
-/// and sizes.
-fn repositories(out: &mut String, report: &Report) {
+/// Each repository's kept images (with their reasons, unless `keeps` is false) and deletions,
+/// under a header with counts and sizes.
+fn repositories(out: &mut String, report: &Report, keeps: bool) {
     let deleting = !report.dry_run && report.mode == Mode::Prune;
+    // Every entry under its repository, in one pass.
+    type Entries<'a> = (Vec<&'a ProtectedImage>, Vec<&'a DeletionEntry>);
+    let mut by_repo: BTreeMap<(&str, &Option<String>), Entries> = BTreeMap::new();
+    for k in report.protected.iter().filter(|_| keeps) {
+        let key = (k.repository.as_str(), &k.region);
+        by_repo.entry(key).or_default().0.push(k);
+    }
+    for d in &report.deletions {
+        let key = (d.repository.as_str(), &d.region);
+        by_repo.entry(key).or_default().1.push(d);
+    }
     for r in &report.repositories {
-        let here = |region: &Option<String>, repository: &str| {
-            region == &r.region && repository == r.repository
+        let Some((kept, gone)) = by_repo.get(&(r.repository.as_str(), &r.region)) else {
+            continue;
         };
         let _ = writeln!(out, "{}", header(r, deleting));
-        for k in (report.protected.iter()).filter(|k| here(&k.region, &k.repository)) {
+        for k in kept {
             keep_line(out, k);
         }
-        for d in (report.deletions.iter()).filter(|d| here(&d.region, &d.repository)) {
-            let verb = match d.outcome.as_str() {
-                "planned" => "DELETE ",
-                "deleted" => "DELETED",
-                _ => "LEFT   ",
-            };
-            let outcome = if d.outcome == "planned" || d.outcome == "deleted" {
-                String::new()
-            } else {
-                format!(" [{}]", d.outcome)
-            };
-            let _ = writeln!(
-                out,
-                "  {verb} {}  {:<24} {:>9}  pushed {}; {}{outcome}",
-                d.digest.short_hex(12),
-                tags(&d.tags),
-                size(d.size_bytes),
-                d.pushed_at,
-                d.reason
-            );
+        for d in gone {
+            deletion_line(out, d);
         }
         out.push('\n');
     }
+}
+
+/// A deletion and what became of it.
+fn deletion_line(out: &mut String, d: &DeletionEntry) {
+    let verb = match d.outcome.as_str() {
+        "planned" => "DELETE ",
+        "deleted" => "DELETED",
+        _ => "LEFT   ",
+    };
+    let outcome = if d.outcome == "planned" || d.outcome == "deleted" {
+        String::new()
+    } else {
+        format!(" [{}]", d.outcome)
+    };
+    let _ = writeln!(
+        out,
+        "  {verb} {}  {:<24} {:>9}  pushed {}; {}{outcome}",
+        d.digest.short_hex(12),
+        tags(&d.tags),
+        size(d.size_bytes),
+        d.pushed_at,
+        d.reason
+    );
 }
 
 /// `api (eu-west-1): 12 kept, 3 of them unused (1.20 GiB); 4 deleted (800.0 MiB)`.

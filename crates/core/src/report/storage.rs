@@ -4,6 +4,8 @@
 //! shares with other images of the repository. Deleting an image frees only its layers no other
 //! image holds, so the sums are upper bounds, and the report says so.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::Report;
@@ -35,49 +37,38 @@ impl Report {
     /// Adds up sizes per repository and in total, and prices what the run frees (what it deleted,
     /// or in a plan or dry run what it would delete) at `price_per_gb_month`.
     pub fn add_storage(&mut self, price_per_gb_month: f64) {
-        let mut repos: Vec<RepositoryStorage> = Vec::new();
-        let mut entry = |region: &Option<String>, repository: &str| -> usize {
-            match (repos.iter()).position(|r| &r.region == region && r.repository == repository) {
-                Some(i) => i,
-                None => {
-                    repos.push(RepositoryStorage {
-                        region: region.clone(),
-                        repository: repository.to_string(),
-                        ..RepositoryStorage::default()
-                    });
-                    repos.len() - 1
-                }
-            }
-        };
-        let mut at = Vec::new();
+        // Keyed by (repository, region): one look-up per entry, and the repositories come out sorted.
+        let mut repos: BTreeMap<(&str, &Option<String>), RepositoryStorage> = BTreeMap::new();
+        fn entry<'a, 'r>(
+            repos: &'r mut BTreeMap<(&'a str, &'a Option<String>), RepositoryStorage>,
+            repository: &'a str,
+            region: &'a Option<String>,
+        ) -> &'r mut RepositoryStorage {
+            repos
+                .entry((repository, region))
+                .or_insert_with(|| RepositoryStorage {
+                    region: region.clone(),
+                    repository: repository.to_string(),
+                    ..RepositoryStorage::default()
+                })
+        }
         for p in &self.protected {
-            let i = entry(&p.region, &p.repository);
-            at.push((i, size(p.size_bytes), !p.in_use, None));
+            let r = entry(&mut repos, &p.repository, &p.region);
+            r.kept += 1;
+            if !p.in_use {
+                r.kept_unused += 1;
+                r.bytes_unused_kept += size(p.size_bytes);
+            }
         }
         for d in &self.deletions {
-            let i = entry(&d.region, &d.repository);
-            at.push((i, size(d.size_bytes), false, Some(d.outcome == "deleted")));
-        }
-        for (i, bytes, unused, deleted) in at {
-            let r = &mut repos[i];
-            match deleted {
-                None => {
-                    r.kept += 1;
-                    if unused {
-                        r.kept_unused += 1;
-                        r.bytes_unused_kept += bytes;
-                    }
-                }
-                Some(deleted) => {
-                    r.deletions += 1;
-                    r.bytes_to_delete += bytes;
-                    if deleted {
-                        r.bytes_reclaimed += bytes;
-                    }
-                }
+            let r = entry(&mut repos, &d.repository, &d.region);
+            r.deletions += 1;
+            r.bytes_to_delete += size(d.size_bytes);
+            if d.outcome == "deleted" {
+                r.bytes_reclaimed += size(d.size_bytes);
             }
         }
-        repos.sort_by(|a, b| (&a.repository, &a.region).cmp(&(&b.repository, &b.region)));
+        let repos: Vec<RepositoryStorage> = repos.into_values().collect();
         let s = &mut self.summary;
         s.bytes_to_delete = repos.iter().map(|r| r.bytes_to_delete).sum();
         s.bytes_reclaimed = repos.iter().map(|r| r.bytes_reclaimed).sum();
