@@ -33,9 +33,10 @@ core-is-pure:
 unit:
 	$(CARGO) test --locked --workspace
 
-## The real binary against the local AWS emulator (tests/e2e.rs, tests/emulator/).
+## The real binary against the local AWS emulator (tests/e2e/, tests/emulator/). `--workspace` keeps
+## the feature set of `make unit`, so nothing is compiled twice.
 e2e: venv
-	$(CARGO) test --locked --test e2e -- --ignored --test-threads 2
+	$(CARGO) test --locked --workspace --test e2e -- --ignored --test-threads 2
 
 ## The emulator's Python environment (moto from PyPI), created once.
 venv: $(VENV_STAMP)
