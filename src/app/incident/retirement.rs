@@ -14,11 +14,11 @@ use crate::app::event::{Entity, RETIREMENT_CODE, Retirement};
 use crate::app::run::send_alert;
 
 use super::lookup::{look_up, scope_of};
-use crate::aws::ecs::{DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH, EcsApi, ServiceInfo};
+use crate::aws::ecs::{DESCRIBE_TASKS_BATCH, EcsApi, ServiceInfo};
 use crate::aws::sns::Notifier;
 use crate::limit::{EcsBucket, Limiter};
 use crate::scopes::Scopes;
-use crate::sources::ecs::services::{deployments, revision_uses};
+use crate::sources::ecs::services::{self, deployments, revision_uses};
 use crate::sources::ecs::tasks::task_uses;
 use crate::sources::{batches, keep_ok};
 
@@ -96,18 +96,8 @@ pub async fn add_entities<E: EcsApi>(
             ids.extend(loose.iter().map(|id| id.to_string()));
         }
     }
-    let service_batches: Vec<_> = (services.iter())
-        .flat_map(|(c, s)| batches(*c, s, DESCRIBE_SERVICES_BATCH))
-        .collect();
-    let described = join_all(service_batches.iter().map(|(c, b)| async move {
-        (
-            *c,
-            limit
-                .ecs(EcsBucket::ServiceRead, ecs.describe_services(c, b))
-                .await,
-        )
-    }))
-    .await;
+    let services: Vec<_> = services.into_iter().collect();
+    let described = services::describe(ecs, limit, &services).await;
     for (cluster, result) in described {
         for service in keep_ok(result, &mut usage.gaps).unwrap_or_default() {
             add_service(ecs, limit, cluster, &service, usage).await;

@@ -7,13 +7,30 @@ use futures_util::future::join_all;
 
 use ecr_warden_core::usage::{Blocks, Consumer, Deployment, ScanGap, Usage, Use};
 
-use crate::aws::arn_name;
 use crate::aws::ecs::{
     DESCRIBE_REVISIONS_BATCH, DESCRIBE_SERVICES_BATCH, EcsApi, RevisionBatch, RevisionInfo,
     ServiceInfo, parse_task_definition,
 };
-use crate::limit::EcsBucket;
+use crate::aws::{AwsError, arn_name};
+use crate::limit::{EcsBucket, Limiter};
 use crate::sources::{Scope, batches, keep_ok};
+
+/// Describes each cluster's named services, [`DESCRIBE_SERVICES_BATCH`] at a time, every call
+/// paced in the service-read bucket; one answer per batch.
+pub async fn describe<'a, E: EcsApi>(
+    ecs: &E,
+    limit: &Limiter,
+    services: &[(&'a String, Vec<String>)],
+) -> Vec<(&'a String, Result<Vec<ServiceInfo>, AwsError>)> {
+    let service_batches: Vec<_> = (services.iter())
+        .flat_map(|(c, s)| batches(*c, s, DESCRIBE_SERVICES_BATCH))
+        .collect();
+    join_all(service_batches.iter().map(|(c, b)| async move {
+        let answer = limit.ecs(EcsBucket::ServiceRead, ecs.describe_services(c, b));
+        (*c, answer.await)
+    }))
+    .await
+}
 
 /// Lists and describes the services of every cluster, then their pinned service revisions.
 pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) -> Usage {
@@ -25,21 +42,12 @@ pub async fn scan<E: EcsApi>(ecs: &E, clusters: &[String], scope: &Scope<'_>) ->
         })
     }))
     .await;
-    let service_batches: Vec<(&String, Vec<String>)> = clusters
+    let named: Vec<(&String, Vec<String>)> = clusters
         .iter()
         .zip(listed)
         .filter_map(|(c, r)| keep_ok(r, &mut usage.gaps).map(|s| (c, s)))
-        .flat_map(|(c, s)| batches(c, &s, DESCRIBE_SERVICES_BATCH))
         .collect();
-    let described = join_all(service_batches.iter().map(|(c, b)| async move {
-        (
-            *c,
-            limit
-                .ecs(EcsBucket::ServiceRead, ecs.describe_services(c, b))
-                .await,
-        )
-    }))
-    .await;
+    let described = describe(ecs, limit, &named).await;
 
     let mut revision_arns: BTreeMap<&String, Vec<String>> = BTreeMap::new();
     // Services scaled to zero, by revision ARN: if their pins cannot be read, no running task
